@@ -1,0 +1,11 @@
+# RECRYPT_SANITIZE=address,undefined builds everything with those sanitizers.
+if(RECRYPT_SANITIZE)
+    string(REPLACE "," ";" _mesh_sanitizers "${RECRYPT_SANITIZE}")
+    foreach(_s IN LISTS _mesh_sanitizers)
+        if(NOT _s MATCHES "^(address|undefined|leak|thread)$")
+            message(FATAL_ERROR "RECRYPT_SANITIZE: unknown sanitizer '${_s}' (address, undefined, leak, thread)")
+        endif()
+    endforeach()
+    add_compile_options(-fsanitize=${RECRYPT_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    add_link_options(-fsanitize=${RECRYPT_SANITIZE})
+endif()

@@ -1,0 +1,24 @@
+// The recrypt command line: shared pieces of the subcommands.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <mesh/result.hpp>
+
+namespace CLI {
+class App;
+}
+
+namespace recrypt_cli {
+
+/// What the parsed command line asks for. Subcommands set `action`; main runs it once parsing
+/// succeeded and maps its error to one line on stderr and exit code 2.
+struct Context {
+    std::function<mesh::Result<void>()> action;
+    std::string command;  ///< "udf digest", for error messages
+};
+
+void add_udf_commands(CLI::App& app, Context& ctx);
+
+}  // namespace recrypt_cli
