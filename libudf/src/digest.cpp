@@ -1,7 +1,11 @@
 #include <udf/digest.hpp>
 
+#include <array>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -54,8 +58,9 @@ mesh::Bytes digest_to_binary(DigestAlg alg, std::string_view content_type,
 
 mesh::Bytes content_digest_binary(DigestAlg alg, std::string_view content_type,
                                   std::span<const std::uint8_t> data) {
-    const mesh::Digest512 d = hash(alg, {data});
-    return digest_to_binary(alg, content_type, d);
+    ContentDigester d(alg);
+    d.update(data);
+    return d.finish(content_type);
 }
 
 mesh::Result<std::string> content_digest(DigestAlg alg, std::string_view content_type,
@@ -63,19 +68,13 @@ mesh::Result<std::string> content_digest(DigestAlg alg, std::string_view content
     return present(content_digest_binary(alg, content_type, data), bits);
 }
 
-ContentDigester::ContentDigester(DigestAlg alg) : alg_(alg) {}
+ContentDigester::ContentDigester(DigestAlg alg)
+    : alg_(alg),
+      hasher_(alg == DigestAlg::sha2_512 ? mesh::HashAlg::sha2_512 : mesh::HashAlg::sha3_512) {}
 
-void ContentDigester::update(std::span<const std::uint8_t> data) {
-    if (alg_ == DigestAlg::sha2_512) {
-        sha2_.update(data);
-    } else {
-        sha3_.update(data);
-    }
-}
+void ContentDigester::update(std::span<const std::uint8_t> data) { hasher_.update(data); }
 
-mesh::Digest512 ContentDigester::finish_data_digest() {
-    return alg_ == DigestAlg::sha2_512 ? sha2_.finish() : sha3_.finish();
-}
+mesh::Digest512 ContentDigester::finish_data_digest() { return hasher_.finish(); }
 
 mesh::Bytes ContentDigester::finish(std::string_view content_type) {
     const mesh::Digest512 d = finish_data_digest();
@@ -83,17 +82,58 @@ mesh::Bytes ContentDigester::finish(std::string_view content_type) {
 }
 
 mesh::Result<void> digest_fd(int fd, ContentDigester& digester) {
-    constexpr std::size_t kBlock = std::size_t{1} << 20;
-    std::vector<std::uint8_t> buffer(kBlock);
-    for (;;) {
-        const ssize_t n = ::read(fd, buffer.data(), buffer.size());
-        if (n == 0) return mesh::ok();
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return mesh::fail(mesh::Errc::io, std::string("read: ") + std::strerror(errno));
+    // Two buffers that fit in L2 together; the reader fills them in turn, this thread hashes
+    // them in the same order.
+    constexpr std::size_t kBlock = std::size_t{128} << 10;
+    std::array<std::vector<std::uint8_t>, 2> buf = {std::vector<std::uint8_t>(kBlock),
+                                                    std::vector<std::uint8_t>(kBlock)};
+    std::array<std::size_t, 2> len = {0, 0};
+    std::array<bool, 2> full = {false, false};
+    bool done = false;
+    int error = 0;
+    std::mutex m;
+    std::condition_variable cv;
+
+    std::thread reader([&] {
+        for (std::size_t i = 0;; i ^= 1U) {
+            {
+                std::unique_lock lock(m);
+                cv.wait(lock, [&] { return !full[i]; });
+            }
+            ssize_t n = 0;
+            do {
+                n = ::read(fd, buf[i].data(), kBlock);
+            } while (n < 0 && errno == EINTR);
+            {
+                const std::lock_guard lock(m);
+                if (n > 0) {
+                    len[i] = static_cast<std::size_t>(n);
+                    full[i] = true;
+                } else {
+                    error = n < 0 ? errno : 0;
+                    done = true;
+                }
+            }
+            cv.notify_all();
+            if (n <= 0) return;
         }
-        digester.update(std::span(buffer).first(static_cast<std::size_t>(n)));
+    });
+    for (std::size_t i = 0;; i ^= 1U) {
+        {
+            std::unique_lock lock(m);
+            cv.wait(lock, [&] { return full[i] || done; });
+            if (!full[i]) break;  // the reader fills in order: nothing is left behind
+        }
+        digester.update(std::span(buf[i]).first(len[i]));
+        {
+            const std::lock_guard lock(m);
+            full[i] = false;
+        }
+        cv.notify_all();
     }
+    reader.join();
+    if (error != 0) return mesh::fail(mesh::Errc::io, std::string("read: ") + std::strerror(error));
+    return mesh::ok();
 }
 
 mesh::Bytes authenticator_binary(std::string_view key_string, std::string_view content_type,

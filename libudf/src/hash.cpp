@@ -9,64 +9,50 @@
 
 namespace mesh {
 
-static_assert(sizeof(crypto_hash_sha512_state) == 208);
-static_assert(alignof(crypto_hash_sha512_state) <= 16);
 static_assert(kSha512Bytes == crypto_hash_sha512_BYTES);
 static_assert(kSha256Bytes == crypto_hash_sha256_BYTES);
 
-namespace {
-crypto_hash_sha512_state* sha512_state(std::array<std::byte, 208>& storage) noexcept {
-    return reinterpret_cast<crypto_hash_sha512_state*>(storage.data());
-}
-}  // namespace
-
-Sha512::Sha512() noexcept { crypto_hash_sha512_init(sha512_state(state_)); }
-
-void Sha512::update(std::span<const std::uint8_t> data) noexcept {
-    if (!data.empty()) crypto_hash_sha512_update(sha512_state(state_), data.data(), data.size());
-}
-
-Digest512 Sha512::finish() noexcept {
-    Digest512 out{};
-    crypto_hash_sha512_final(sha512_state(state_), out.data());
-    crypto_hash_sha512_init(sha512_state(state_));
-    return out;
-}
-
-struct Sha3_512::Ctx {
+struct Hasher::Ctx {
     EVP_MD_CTX* md = nullptr;
+    const EVP_MD* type = nullptr;
     ~Ctx() { EVP_MD_CTX_free(md); }
 };
 
-Sha3_512::Sha3_512() : ctx_(std::make_unique<Ctx>()) {
+Hasher::Hasher(HashAlg alg) : ctx_(std::make_unique<Ctx>()) {
+    ctx_->type = alg == HashAlg::sha2_512 ? EVP_sha512() : EVP_sha3_512();
     ctx_->md = EVP_MD_CTX_new();
     MESH_ASSERT(ctx_->md != nullptr);
-    MESH_ASSERT(EVP_DigestInit_ex(ctx_->md, EVP_sha3_512(), nullptr) == 1);
+    MESH_ASSERT(EVP_DigestInit_ex(ctx_->md, ctx_->type, nullptr) == 1);
 }
-Sha3_512::~Sha3_512() = default;
-Sha3_512::Sha3_512(Sha3_512&&) noexcept = default;
-Sha3_512& Sha3_512::operator=(Sha3_512&&) noexcept = default;
+Hasher::~Hasher() = default;
+Hasher::Hasher(Hasher&&) noexcept = default;
+Hasher& Hasher::operator=(Hasher&&) noexcept = default;
 
-void Sha3_512::update(std::span<const std::uint8_t> data) {
+void Hasher::update(std::span<const std::uint8_t> data) {
     if (!data.empty()) MESH_ASSERT(EVP_DigestUpdate(ctx_->md, data.data(), data.size()) == 1);
 }
 
-Digest512 Sha3_512::finish() {
+Digest512 Hasher::finish() {
     Digest512 out{};
     unsigned int len = 0;
     MESH_ASSERT(EVP_DigestFinal_ex(ctx_->md, out.data(), &len) == 1 && len == out.size());
-    MESH_ASSERT(EVP_DigestInit_ex(ctx_->md, EVP_sha3_512(), nullptr) == 1);
+    MESH_ASSERT(EVP_DigestInit_ex(ctx_->md, ctx_->type, nullptr) == 1);
     return out;
 }
 
 Digest512 sha512(ByteParts parts) noexcept {
-    Sha512 h;
-    for (const auto& p : parts) h.update(p);
-    return h.finish();
+    crypto_hash_sha512_state st;
+    crypto_hash_sha512_init(&st);
+    for (const auto& p : parts) {
+        if (!p.empty()) crypto_hash_sha512_update(&st, p.data(), p.size());
+    }
+    Digest512 out{};
+    crypto_hash_sha512_final(&st, out.data());
+    return out;
 }
 
 Digest512 sha3_512(ByteParts parts) {
-    Sha3_512 h;
+    Hasher h(HashAlg::sha3_512);
     for (const auto& p : parts) h.update(p);
     return h.finish();
 }

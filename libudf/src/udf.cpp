@@ -88,7 +88,8 @@ Result<std::string> canonical(std::string_view text) {
     return out;
 }
 
-Result<mesh::SecureBytes> decode(std::string_view text) {
+namespace {
+Result<mesh::SecureBytes> decode_impl(std::string_view text, bool exact) {
     MESH_ASSIGN_OR_RETURN(std::string canon, canonical(text));
     mesh::SecureBytes out(canon.size() * 5 / 8);
     auto bytes = out.expose_secret_mut();
@@ -104,10 +105,19 @@ Result<mesh::SecureBytes> decode(std::string_view text) {
             buffer &= (1U << bits) - 1U;
         }
     }
+    const bool loose_bits = buffer != 0;
     mesh::secure_wipe(canon.data(), canon.size());
     mesh::secure_wipe(&buffer, sizeof buffer);
+    if (exact && loose_bits) {
+        return fail(Errc::malformed,
+                    "udf: the last character holds bits that do not fill a byte (a truncated value)");
+    }
     return out;
 }
+}  // namespace
+
+Result<mesh::SecureBytes> decode(std::string_view text) { return decode_impl(text, false); }
+Result<mesh::SecureBytes> decode_exact(std::string_view text) { return decode_impl(text, true); }
 
 namespace {
 // Both arguments canonical (upper case, no dashes).

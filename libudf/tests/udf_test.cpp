@@ -145,6 +145,9 @@ TEST_CASE("udf parsing is case-insensitive, skips dashes and rejects everything 
     const auto bin = udf::decode(ref).value();
     CHECK(bin.size() == 17);  // 28 chars = 140 bits -> 17 whole bytes
     CHECK(bin.expose_secret()[0] == 96);
+    // 28 characters leave 4 bits over: a truncated value, refused where exactness matters
+    CHECK_ERRC(udf::decode_exact(ref), Errc::malformed);
+    CHECK(udf::decode_exact("MDDK-7N6A").value().size() == 5);  // 40 bits, nothing over
     for (const char* bad : {"", "-", "M", "MDDK 7N6A", "MDDK_7N6A", "MDDK07N6A", "MDDK=", "MDDK\n",
                             "MDDK-7N6A-727A-JZNO-STRX-XKS7-DJA\xC3\xA9"}) {
         INFO(bad);

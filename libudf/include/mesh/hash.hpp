@@ -1,7 +1,8 @@
 // mesh/hash.hpp: SHA-2-512, SHA-3-512, HMAC-SHA-512/256 and HKDF (RFC 5869).
 //
-// SHA-2-512 and HMAC come from libsodium, SHA-3-512 from OpenSSL's libcrypto (libsodium has
-// none). HKDF is built on libsodium's HMAC (1.0.18 has no HKDF) and is checked against the RFC
+// One-shot SHA-2-512 and HMAC come from libsodium. The streaming classes (bulk data) use
+// OpenSSL's libcrypto: its SHA-2-512 measured 1.6x libsodium's portable code on our machines
+// (docs/benchmarks.md), and libsodium has no SHA-3. HKDF is built on libsodium's HMAC (1.0.18 has no HKDF) and is checked against the RFC
 // 5869 and Wycheproof vectors. Objects are not thread-safe; functions are.
 // Errors: hkdf_expand_* -> invalid_argument when the length is 0 or over 255 hash lengths.
 #pragma once
@@ -24,27 +25,17 @@ using Digest512 = std::array<std::uint8_t, kSha512Bytes>;
 using Digest256 = std::array<std::uint8_t, kSha256Bytes>;
 using ByteParts = std::initializer_list<std::span<const std::uint8_t>>;
 
-/// Streaming SHA-2-512.
-class Sha512 final {
-public:
-    Sha512() noexcept;
-    void update(std::span<const std::uint8_t> data) noexcept;
-    /// Returns the digest and resets the object for reuse.
-    Digest512 finish() noexcept;
+enum class HashAlg : std::uint8_t { sha2_512, sha3_512 };
 
-private:
-    alignas(16) std::array<std::byte, 208> state_;  // crypto_hash_sha512_state, checked in .cpp
-};
-
-/// Streaming SHA-3-512.
-class Sha3_512 final {
+/// Streaming SHA-2-512 or SHA-3-512 (64-byte digests).
+class Hasher final {
 public:
-    Sha3_512();
-    ~Sha3_512();
-    Sha3_512(Sha3_512&&) noexcept;
-    Sha3_512& operator=(Sha3_512&&) noexcept;
-    Sha3_512(const Sha3_512&) = delete;
-    Sha3_512& operator=(const Sha3_512&) = delete;
+    explicit Hasher(HashAlg alg);
+    ~Hasher();
+    Hasher(Hasher&&) noexcept;
+    Hasher& operator=(Hasher&&) noexcept;
+    Hasher(const Hasher&) = delete;
+    Hasher& operator=(const Hasher&) = delete;
     void update(std::span<const std::uint8_t> data);
     /// Returns the digest and resets the object for reuse.
     Digest512 finish();

@@ -49,11 +49,11 @@ public:
 
 private:
     DigestAlg alg_;
-    mesh::Sha512 sha2_;
-    mesh::Sha3_512 sha3_;
+    mesh::Hasher hasher_;
 };
 
-/// Reads `fd` to its end (retrying on EINTR) into the digester, in 1 MiB blocks.
+/// Reads `fd` to its end (retrying on EINTR) into the digester. A second thread reads ahead
+/// while this one hashes (double buffering), so reading and hashing overlap.
 mesh::Result<void> digest_fd(int fd, ContentDigester& digester);
 
 /// The 65-byte authenticator binary: 0x00 || HMAC-SHA512(OKM, cty ':' SHA512(data)) with

@@ -62,6 +62,9 @@ mesh::Result<std::string> canonical(std::string_view text);
 /// Decodes UDF text to its binary (type byte first). Partial trailing bits are dropped.
 /// The result may be secret (keys, shares, seeds), so it is a SecureBytes.
 mesh::Result<mesh::SecureBytes> decode(std::string_view text);
+/// As decode, but text whose last character carries bits that do not fill a byte (a truncated
+/// presentation) is malformed: the binary holds everything the text says.
+mesh::Result<mesh::SecureBytes> decode_exact(std::string_view text);
 
 /// Prefix comparison (FORMATS.md §1.1): case-insensitive, dashes ignored, the shorter must be a
 /// prefix of the longer and hold at least `floor_bits` (5 bits a character).

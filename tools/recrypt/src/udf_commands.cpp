@@ -110,7 +110,7 @@ Result<void> run_split(const SplitOptions& o) {
         secret = mesh::SecureBytes(*bytes);
         mesh::secure_wipe(bytes->data(), bytes->size());
     } else {
-        auto bin = udf::decode(o.secret_udf);
+        auto bin = udf::decode_exact(o.secret_udf);
         if (!bin) return mesh::fail(bin.error().code, "--secret: " + bin.error().message);
         secret = std::move(bin).value();
     }
