@@ -57,10 +57,18 @@ Digest512 sha3_512(ByteParts parts) {
     return h.finish();
 }
 
+namespace {
+// libsodium declares its key pointers nonnull even for an empty key (RFC 5869's absent salt).
+const unsigned char* key_ptr(std::span<const std::uint8_t> key) noexcept {
+    static constexpr unsigned char kNoKey[1] = {0};
+    return key.empty() ? kNoKey : key.data();
+}
+}  // namespace
+
 Digest512 hmac_sha512(std::span<const std::uint8_t> key, ByteParts parts) noexcept {
     crypto_auth_hmacsha512_state st;
     WipeOnExit wipe(&st, sizeof st);
-    crypto_auth_hmacsha512_init(&st, key.data(), key.size());
+    crypto_auth_hmacsha512_init(&st, key_ptr(key), key.size());
     for (const auto& p : parts) {
         if (!p.empty()) crypto_auth_hmacsha512_update(&st, p.data(), p.size());
     }
@@ -72,7 +80,7 @@ Digest512 hmac_sha512(std::span<const std::uint8_t> key, ByteParts parts) noexce
 Digest256 hmac_sha256(std::span<const std::uint8_t> key, ByteParts parts) noexcept {
     crypto_auth_hmacsha256_state st;
     WipeOnExit wipe(&st, sizeof st);
-    crypto_auth_hmacsha256_init(&st, key.data(), key.size());
+    crypto_auth_hmacsha256_init(&st, key_ptr(key), key.size());
     for (const auto& p : parts) {
         if (!p.empty()) crypto_auth_hmacsha256_update(&st, p.data(), p.size());
     }
