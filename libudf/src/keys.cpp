@@ -25,14 +25,21 @@ namespace {
 constexpr std::string_view kPkixKey = "PKIXKey";
 constexpr std::string_view kUdfEncryption = "UDFEncryption";
 
-std::uint8_t oid_arc(KeyAlgorithm alg) noexcept {
-    switch (alg) {
-        case KeyAlgorithm::x25519: return 110;
-        case KeyAlgorithm::x448: return 111;
-        case KeyAlgorithm::ed25519: return 112;
-        case KeyAlgorithm::ed448: return 113;
+// The DER of AlgorithmIdentifier { OID, NULL }.
+mesh::Bytes algorithm_identifier(KeyAlgorithm alg) {
+    if (alg == KeyAlgorithm::ristretto255) {
+        // OID 2.25.125095293822354663191539848335135284282: 0x69 (2*40+25), then the UUID in base 128
+        return {0x30, 0x18, 0x06, 0x14, 0x69, 0x81, 0xBC, 0x9C, 0xBD, 0x8A, 0xF2, 0xBD, 0xA2, 0xBC,
+                0xBD, 0x8A, 0xB6, 0x8B, 0xAF, 0xB9, 0xF2, 0xBC, 0xB8, 0x3A, 0x05, 0x00};
     }
-    return 0;
+    std::uint8_t arc = 0;
+    switch (alg) {
+        case KeyAlgorithm::x25519: arc = 110; break;
+        case KeyAlgorithm::x448: arc = 111; break;
+        case KeyAlgorithm::ed25519: arc = 112; break;
+        default: arc = 113; break;
+    }
+    return {0x30, 0x07, 0x06, 0x03, 0x2B, 0x65, arc, 0x05, 0x00};  // 1.3.101.arc
 }
 }  // namespace
 
@@ -42,20 +49,21 @@ std::string_view key_algorithm_name(KeyAlgorithm alg) noexcept {
         case KeyAlgorithm::x448: return "x448";
         case KeyAlgorithm::ed25519: return "ed25519";
         case KeyAlgorithm::ed448: return "ed448";
+        case KeyAlgorithm::ristretto255: return "ristretto255";
     }
     return "unknown";
 }
 
 Result<KeyAlgorithm> parse_key_algorithm(std::string_view name) {
     for (const auto alg : {KeyAlgorithm::x25519, KeyAlgorithm::x448, KeyAlgorithm::ed25519,
-                           KeyAlgorithm::ed448}) {
+                           KeyAlgorithm::ed448, KeyAlgorithm::ristretto255}) {
         std::string lower(name);
         std::transform(lower.begin(), lower.end(), lower.begin(),
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         if (lower == key_algorithm_name(alg)) return alg;
     }
     return fail(Errc::unsupported, "key algorithm '" + std::string(name) +
-                                       "' (x25519, x448, ed25519, ed448)");
+                                       "' (x25519, x448, ed25519, ed448, ristretto255)");
 }
 
 std::size_t public_key_bytes(KeyAlgorithm alg) noexcept {
@@ -64,6 +72,7 @@ std::size_t public_key_bytes(KeyAlgorithm alg) noexcept {
         case KeyAlgorithm::x448: return 57;
         case KeyAlgorithm::ed25519: return 32;
         case KeyAlgorithm::ed448: return 57;
+        case KeyAlgorithm::ristretto255: return 32;
     }
     return 0;
 }
@@ -76,11 +85,13 @@ Result<mesh::Bytes> spki_der(KeyAlgorithm alg, std::span<const std::uint8_t> pub
                         std::to_string(public_key.size()) + " bytes, expected " +
                         std::to_string(n));
     }
-    // SEQUENCE { SEQUENCE { OID 1.3.101.x, NULL }, BIT STRING { 00, OCTET STRING { key } } }
-    const auto len = static_cast<std::uint8_t>(n);
-    mesh::Bytes der = {0x30, static_cast<std::uint8_t>(9 + 2 + 3 + n),
-                       0x30, 0x07, 0x06, 0x03, 0x2B, 0x65, oid_arc(alg), 0x05, 0x00,
-                       0x03, static_cast<std::uint8_t>(3 + n), 0x00, 0x04, len};
+    // SEQUENCE { AlgorithmIdentifier, BIT STRING { 00, OCTET STRING { key } } }; all short lengths
+    const mesh::Bytes ai = algorithm_identifier(alg);
+    mesh::Bytes der = {0x30, static_cast<std::uint8_t>(ai.size() + 2 + 3 + n)};
+    der.insert(der.end(), ai.begin(), ai.end());
+    const mesh::Bytes bits = {0x03, static_cast<std::uint8_t>(3 + n), 0x00, 0x04,
+                              static_cast<std::uint8_t>(n)};
+    der.insert(der.end(), bits.begin(), bits.end());
     der.insert(der.end(), public_key.begin(), public_key.end());
     return der;
 }

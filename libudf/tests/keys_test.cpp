@@ -1,5 +1,6 @@
 #include <mesh_test/support.hpp>
 
+#include <udf/digest.hpp>
 #include <udf/keys.hpp>
 #include <udf/udf.hpp>
 
@@ -39,6 +40,18 @@ TEST_CASE("key fingerprints of mesh-keys.json: ed25519 public and seed, ed448, x
         ++checked;
     }
     CHECK(checked == 5);
+}
+
+TEST_CASE("ristretto255 keys have a 2.25 uuid oid and fingerprints of the PKIXKey rule",
+          "[keys][unit]") {
+    const mesh::Bytes pk(32, 0x11);
+    const auto der = udf::spki_der(udf::KeyAlgorithm::ristretto255, pk).value();
+    CHECK(der.size() == 2 + 26 + 5 + 32);
+    CHECK(mesh::hex_encode_upper(std::span(der).first(8)) == "303F301806146981");
+    // the same rule as every other key: digest of the DER with content type PKIXKey
+    CHECK(udf::key_fingerprint(udf::KeyAlgorithm::ristretto255, pk).value() ==
+          udf::content_digest(udf::DigestAlg::sha2_512, "PKIXKey", der).value());
+    CHECK(udf::parse_key_algorithm("ristretto255").value() == udf::KeyAlgorithm::ristretto255);
 }
 
 TEST_CASE("key fingerprint inputs are checked", "[keys][unit]") {

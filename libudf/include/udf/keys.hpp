@@ -25,13 +25,16 @@ namespace udf {
 
 // ---- key fingerprints ------------------------------------------------------------------------
 
-enum class KeyAlgorithm : std::uint8_t { x25519, x448, ed25519, ed448 };
+/// ristretto255 has no registered OID: we use 2.25.125095293822354663191539848335135284282
+/// (the UUID 5e1c7a2b-93d4-4f1e-8a6c-2d7b9e4f1c3a under ITU-T X.667's arc), with the 32-byte
+/// canonical encoding as the key bytes (docs/decisions.md).
+enum class KeyAlgorithm : std::uint8_t { x25519, x448, ed25519, ed448, ristretto255 };
 
-/// "x25519", "x448", "ed25519", "ed448".
+/// "x25519", "x448", "ed25519", "ed448", "ristretto255".
 std::string_view key_algorithm_name(KeyAlgorithm alg) noexcept;
 mesh::Result<KeyAlgorithm> parse_key_algorithm(std::string_view name);
 /// Public key length of the Mesh encoding: 33 (X25519: u and a sign byte, FORMATS.md §1.6 notes
-/// this is presumed), 57 (X448: u and a sign byte), 32 (Ed25519), 57 (Ed448).
+/// this is presumed), 57 (X448: u and a sign byte), 32 (Ed25519), 57 (Ed448), 32 (ristretto255).
 std::size_t public_key_bytes(KeyAlgorithm alg) noexcept;
 
 /// The Mesh SPKI DER of a public key.
