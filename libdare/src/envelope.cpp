@@ -1,8 +1,13 @@
 #include <dare/envelope.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <functional>
+#include <mutex>
+#include <thread>
 
 #include <sodium.h>
 #include <unistd.h>
@@ -217,6 +222,23 @@ bool aes256gcm_available() noexcept {
 class PayloadSealer {
 public:
     PayloadSealer(std::optional<Aead> a, Key key) : aead_(a), key_(std::move(key)) {}
+    [[nodiscard]] std::size_t carried_size(std::size_t plain) const noexcept {
+        return aead_ ? plain + kTagBytes : plain;
+    }
+    /// Seals chunk `index` into `out` (carried_size bytes). Thread-safe for distinct indexes.
+    void seal_at(std::uint64_t index, std::span<const std::uint8_t> pt, bool last, std::uint8_t* out) const {
+        if (aead_) {
+            seal(*aead_, key_, index, last, {}, pt, out);
+        } else if (!pt.empty()) {
+            std::memcpy(out, pt.data(), pt.size());
+        }
+    }
+    /// Reserves the next `n` chunk indexes; returns the first.
+    std::uint64_t take_indexes(std::uint64_t n) noexcept {
+        const std::uint64_t first = index_;
+        index_ += n;
+        return first;
+    }
     /// Appends the chunk as carried (ciphertext with tag, or plaintext) to `out`.
     void chunk(std::span<const std::uint8_t> pt, bool last, mesh::Bytes& out) {
         const std::size_t at = out.size();
@@ -239,17 +261,30 @@ public:
     PayloadOpener(std::optional<Aead> a, Key key, std::uint32_t chunk) : aead_(a), key_(std::move(key)), chunk_(chunk) {}
     /// Checks the carried size and opens the chunk (plaintext is passed through).
     Result<mesh::Bytes> chunk(std::span<const std::uint8_t> carried, bool last) {
-        if (!aead_) return mesh::Bytes(carried.begin(), carried.end());
-        const std::size_t full = std::size_t{chunk_} + kTagBytes;
-        if (carried.size() > full || carried.size() < kTagBytes || (!last && carried.size() != full)) {
-            return fail(Errc::malformed, "dare: chunk " + std::to_string(index_) + " has " +
-                                             std::to_string(carried.size()) + " bytes");
-        }
-        mesh::Bytes pt(carried.size() - kTagBytes);
-        MESH_TRY(open(*aead_, key_, index_, last, {}, carried, pt.data()));
+        mesh::Bytes pt(plain_size(carried.size()));
+        MESH_TRY(open_at(index_, carried, last, pt.data()));
         ++index_;
         return pt;
     }
+    [[nodiscard]] std::size_t plain_size(std::size_t carried) const noexcept {
+        return aead_ ? (carried >= kTagBytes ? carried - kTagBytes : 0) : carried;
+    }
+    /// Opens chunk `index` into `out` (plain_size bytes). Thread-safe for distinct indexes.
+    Result<void> open_at(std::uint64_t index, std::span<const std::uint8_t> carried, bool last,
+                         std::uint8_t* out) const {
+        if (!aead_) {
+            if (!carried.empty()) std::memcpy(out, carried.data(), carried.size());
+            return mesh::ok();
+        }
+        const std::size_t full = std::size_t{chunk_} + kTagBytes;
+        if (carried.size() > full || carried.size() < kTagBytes || (!last && carried.size() != full)) {
+            return fail(Errc::malformed, "dare: chunk " + std::to_string(index) + " has " +
+                                             std::to_string(carried.size()) + " bytes");
+        }
+        return open(*aead_, key_, index, last, {}, carried, out);
+    }
+    void skip(std::uint64_t n) noexcept { index_ += n; }
+    [[nodiscard]] std::uint64_t chunk_index() const noexcept { return index_; }
 
 private:
     std::optional<Aead> aead_;
@@ -684,14 +719,29 @@ Result<std::size_t> FdSource::read(std::span<std::uint8_t> out) {
 
 // ---- the streaming writer --------------------------------------------------------------------
 
+namespace {
+constexpr std::size_t kBlockChunks = 4;  // chunks a worker reads and seals at a time
+
+// Runs `work(worker)` on `threads` threads (the caller is one of them) and joins them.
+void run_workers(unsigned threads, const std::function<void(unsigned)>& work) {
+    std::vector<std::thread> extra;
+    for (unsigned t = 1; t < threads; ++t) extra.emplace_back(work, t);
+    work(0);
+    for (auto& t : extra) t.join();
+}
+}  // namespace
+
 struct EnvelopeWriter::State {
     EncodeOptions options;
     Sealing sealing;
     Sink* sink = nullptr;
     mesh::Bytes pending;   // plaintext of the chunk being filled
-    mesh::Bytes out;       // reused output buffer
-    mesh::Hasher digest{mesh::HashAlg::sha2_512};
+    std::unique_ptr<std::uint8_t[]> out;  // reused output buffer (not zero-filled)
+    std::size_t out_capacity = 0;
+    std::size_t out_len = 0;
+    std::optional<mesh::Hasher> digest;  // only when the trailer carries PayloadDigest
     bool finished = false;
+    bool final_written = false;  // write_all sealed the final chunk
 };
 
 EnvelopeWriter::EnvelopeWriter(std::unique_ptr<State> s) : s_(std::move(s)) {}
@@ -705,6 +755,7 @@ Result<EnvelopeWriter> EnvelopeWriter::begin(const EncodeOptions& options, mesh:
     s->options = options;
     s->sealing = std::move(sealing);
     s->sink = &sink;
+    if (s->sealing.header.digest) s->digest.emplace(mesh::HashAlg::sha2_512);
     s->pending.reserve(options.chunk_bytes);
     MESH_ASSIGN_OR_RETURN(const mesh::Bytes header, jsonb_item_of(to_json(s->sealing.header)));
     MESH_TRY(sink.write(kFilePrefix));
@@ -712,27 +763,176 @@ Result<EnvelopeWriter> EnvelopeWriter::begin(const EncodeOptions& options, mesh:
     return EnvelopeWriter(std::move(s));
 }
 
+// The digest covers the carried payload bytes, not the JSON-B framing: skip each item's tag.
+static void digest_items(mesh::Hasher& h, std::span<const std::uint8_t> items) {
+    std::size_t pos = 0;
+    while (pos < items.size()) {
+        const std::uint8_t tag = items[pos++];
+        auto len = jsonb::get_tagged_length(items, pos, tag);
+        MESH_ASSERT(len.has_value());  // we wrote these items
+        h.update(items.subspan(pos, *len));
+        pos += *len;
+    }
+}
+
+// Seals consecutive chunks of `data` (whole chunks; the last may be short and is final if
+// `last`) with indexes from `first`, as JSON-B items, into `out`. Thread-safe: the sealer is
+// only read. Returns the bytes used.
+static std::size_t seal_block(const PayloadSealer& sealer, std::size_t chunk, std::uint64_t first,
+                              std::span<const std::uint8_t> data, bool last, std::uint8_t* out) {
+    std::size_t len = 0;
+    std::size_t off = 0;
+    mesh::Bytes tag;
+    do {
+        const std::size_t plain = std::min(chunk, data.size() - off);
+        const bool final_chunk = last && off + plain == data.size();
+        const std::size_t carried = sealer.carried_size(plain);
+        tag.clear();
+        jsonb::put_tagged_length(tag, final_chunk ? jsonb::kBinary : jsonb::kBinaryChunk, carried);
+        std::memcpy(out + len, tag.data(), tag.size());
+        len += tag.size();
+        sealer.seal_at(first++, data.subspan(off, plain), final_chunk, out + len);
+        len += carried;
+        off += plain;
+    } while (off < data.size());
+    return len;
+}
+
+static std::size_t sealed_bound(std::size_t plain, std::size_t chunk) {
+    return (plain / chunk + 1) * (9 + kTagBytes) + plain;
+}
+
+// Seals `chunks` in order into s.out and feeds the digest.
+static void seal_batch(EnvelopeWriter::State& s, const std::vector<std::span<const std::uint8_t>>& chunks, bool last) {
+    const PayloadSealer& sealer = *s.sealing.sealer;
+    const std::size_t chunk = s.options.chunk_bytes;
+    std::size_t need = 0;
+    for (const auto& c : chunks) need += sealed_bound(c.size(), chunk);
+    if (need > s.out_capacity) {
+        s.out = std::make_unique_for_overwrite<std::uint8_t[]>(need);
+        s.out_capacity = need;
+    }
+    s.out_len = 0;
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+        const std::uint64_t first = s.sealing.sealer->take_indexes(1);
+        const std::size_t start = s.out_len;
+        s.out_len += seal_block(sealer, chunk, first, chunks[i], last && i + 1 == chunks.size(), s.out.get() + start);
+        if (s.digest) digest_items(*s.digest, std::span<const std::uint8_t>(s.out.get() + start, s.out_len - start));
+    }
+}
+
+
 Result<void> EnvelopeWriter::emit_chunk(bool last) {
     State& s = *s_;
-    s.out.clear();
-    mesh::Bytes carried;
-    s.sealing.sealer->chunk(s.pending, last, carried);
-    s.digest.update(carried);
-    write_item(s.out, last ? jsonb::kBinary : jsonb::kBinaryChunk, carried);
+    seal_batch(s, {s.pending}, last);
     s.pending.clear();
-    return s.sink->write(s.out);
+    return s.sink->write(std::span<const std::uint8_t>(s.out.get(), s.out_len));
 }
 
 Result<void> EnvelopeWriter::write(std::span<const std::uint8_t> data) {
     State& s = *s_;
     if (s.finished) return fail(Errc::invalid_argument, "dare: write after finish");
     const std::size_t chunk = s.options.chunk_bytes;
-    while (!data.empty()) {
-        if (s.pending.size() == chunk) MESH_TRY(emit_chunk(false));  // more data follows
+    // Top up a partly filled chunk first.
+    if (!s.pending.empty() && s.pending.size() < chunk) {
         const std::size_t take = std::min(chunk - s.pending.size(), data.size());
         s.pending.insert(s.pending.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
         data = data.subspan(take);
     }
+    if (data.empty()) return mesh::ok();
+    // Every whole chunk that more data follows is not the last: seal them together, the
+    // pending one first, straight from the caller's buffer.
+    std::vector<std::span<const std::uint8_t>> batch;
+    if (!s.pending.empty()) batch.emplace_back(s.pending);  // full, and data follows
+    while (data.size() > chunk) {
+        batch.push_back(data.first(chunk));
+        data = data.subspan(chunk);
+    }
+    if (!batch.empty()) {
+        seal_batch(s, batch, false);
+        MESH_TRY(s.sink->write(std::span<const std::uint8_t>(s.out.get(), s.out_len)));
+    }
+    s.pending.assign(data.begin(), data.end());
+    return mesh::ok();
+}
+
+Result<void> EnvelopeWriter::write_all(Source& source, unsigned threads,
+                                       const std::function<void(std::size_t)>& progress) {
+    State& s = *s_;
+    if (s.finished || s.final_written) return fail(Errc::invalid_argument, "dare: write after finish");
+    if (!s.pending.empty()) {
+        return fail(Errc::invalid_argument, "dare: write_all after write: the payload must come from one place");
+    }
+    threads = std::clamp(threads, 1U, 8U);
+    const std::size_t chunk = s.options.chunk_bytes;
+    const std::size_t block = chunk * kBlockChunks;
+    const PayloadSealer& sealer = *s.sealing.sealer;
+    const std::uint64_t base = s.sealing.sealer->take_indexes(0);
+
+    std::mutex m;  // the source, everything below, the sink and the digest
+    std::condition_variable turn;
+    std::uint64_t next_block = 0;
+    std::uint64_t next_write = 0;
+    std::optional<std::uint64_t> eof_block;  // the lowest block that came back short
+    bool done = false;                       // the final block was written
+    std::optional<mesh::Error> error;
+    std::uint64_t chunks_total = 0;
+
+    const auto work = [&](unsigned) {
+        auto in = std::make_unique_for_overwrite<std::uint8_t[]>(block);
+        auto out = std::make_unique_for_overwrite<std::uint8_t[]>(sealed_bound(block, chunk));
+        for (;;) {
+            std::unique_lock lock(m);
+            if (error || eof_block || done) return;
+            const std::uint64_t k = next_block++;
+            std::size_t n = 0;
+            std::optional<mesh::Error> read_error;
+            while (n < block) {  // whole blocks: a short read is not the end
+                auto got = source.read(std::span(in.get() + n, block - n));
+                if (!got) {
+                    read_error = std::move(got).error();
+                    break;
+                }
+                if (*got == 0) break;
+                n += *got;
+            }
+            if (read_error) error = std::move(read_error);
+            const bool last = n < block;  // the final chunk is short, possibly empty
+            if (last && (!eof_block || k < *eof_block)) eof_block = k;
+            if (error) {
+                lock.unlock();
+                turn.notify_all();
+                return;
+            }
+            lock.unlock();
+
+            const std::size_t len = seal_block(sealer, chunk, base + k * kBlockChunks,
+                                               std::span<const std::uint8_t>(in.get(), n), last, out.get());
+            lock.lock();
+            turn.wait(lock, [&] { return next_write == k || error.has_value() || done; });
+            if (error || done || (eof_block && k > *eof_block)) return;
+            const std::span<const std::uint8_t> bytes(out.get(), len);
+            if (s.digest) digest_items(*s.digest, bytes);
+            auto w = s.sink->write(bytes);
+            if (!w) {
+                error = std::move(w).error();
+            } else {
+                ++next_write;
+                if (last) {
+                    chunks_total = k * kBlockChunks + (n == 0 ? 1 : (n + chunk - 1) / chunk);
+                    done = true;
+                }
+                if (progress) progress(n);
+            }
+            lock.unlock();
+            turn.notify_all();
+            if (last) return;
+        }
+    };
+    run_workers(threads, work);
+    if (error) return std::move(*error);
+    s.sealing.sealer->take_indexes(chunks_total);
+    s.final_written = true;
     return mesh::ok();
 }
 
@@ -740,8 +940,9 @@ Result<void> EnvelopeWriter::finish() {
     State& s = *s_;
     if (s.finished) return fail(Errc::invalid_argument, "dare: finish called twice");
     s.finished = true;
-    MESH_TRY(emit_chunk(true));
-    const Trailer t = make_trailer(s.sealing.header, s.options, s.digest.finish());
+    if (!s.final_written) MESH_TRY(emit_chunk(true));
+    const mesh::Digest512 digest = s.digest ? s.digest->finish() : mesh::Digest512{};
+    const Trailer t = make_trailer(s.sealing.header, s.options, digest);
     if (!t.payload_digest && t.signatures.empty()) {
         const std::uint8_t null[1] = {jsonb::kNull};
         return s.sink->write(null);
@@ -756,7 +957,7 @@ struct EnvelopeReader::State {
     Source* source = nullptr;
     OpenOptions options;
     Opening opening;
-    mesh::Hasher digest{mesh::HashAlg::sha2_512};
+    std::optional<mesh::Hasher> digest;  // when the header announces PayloadDigest
     bool ended = false;     // the final chunk was read
     bool finished = false;
 };
@@ -775,6 +976,7 @@ Result<EnvelopeReader> EnvelopeReader::open(Source& source, const OpenOptions& o
     s->source = &source;
     s->options = options;
     s->opening = std::move(opening);
+    if (s->opening.info.header.digest) s->digest.emplace(mesh::HashAlg::sha2_512);
     return EnvelopeReader(std::move(s));
 }
 
@@ -792,10 +994,112 @@ Result<mesh::Bytes> EnvelopeReader::next_chunk() {
     if (len > limit) return fail(Errc::malformed, "dare: payload chunk of " + std::to_string(len) + " bytes");
     mesh::Bytes carried(static_cast<std::size_t>(len));
     MESH_TRY(read_exact(*s.source, carried, "payload"));
-    s.digest.update(carried);
+    if (s.digest) s.digest->update(carried);
     MESH_ASSIGN_OR_RETURN(mesh::Bytes pt, s.opening.opener->chunk(carried, last));
     s.ended = last;
     return pt;
+}
+
+namespace {
+// One payload chunk item read from a stream: checks the tag and the size limit.
+Result<bool> read_chunk_item(Source& src, std::uint64_t limit, mesh::Bytes& carried) {
+    std::uint8_t tag = 0;
+    MESH_TRY(read_exact(src, std::span(&tag, 1), "payload"));
+    const bool last = (tag & 0xFC) == jsonb::kBinary;
+    if (!last && (tag & 0xFC) != jsonb::kBinaryChunk) return fail(Errc::malformed, "dare: expected a payload chunk");
+    MESH_ASSIGN_OR_RETURN(const std::uint64_t len, read_length(src, tag, "payload"));
+    if (len > limit) return fail(Errc::malformed, "dare: payload chunk of " + std::to_string(len) + " bytes");
+    carried.resize(static_cast<std::size_t>(len));
+    MESH_TRY(read_exact(src, carried, "payload"));
+    return last;
+}
+}  // namespace
+
+Result<void> EnvelopeReader::read_all(Sink& sink, unsigned threads, const std::function<void(std::size_t)>& progress) {
+    State& s = *s_;
+    if (s.ended) return mesh::ok();
+    threads = std::clamp(threads, 1U, 8U);
+    const Header& h = s.opening.info.header;
+    const std::uint64_t limit = h.enc ? h.chunk_bytes + kTagBytes : kMaxChunkBytes;
+    const PayloadOpener& opener = *s.opening.opener;
+    const std::uint64_t base = s.opening.opener->chunk_index();
+
+    std::mutex read_m;
+    std::mutex write_m;
+    std::condition_variable turn;
+    std::uint64_t next_block = 0;
+    std::uint64_t next_write = 0;
+    bool ended = false;
+    std::optional<mesh::Error> error;
+    std::uint64_t chunks_total = 0;
+
+    const auto work = [&](unsigned) {
+        std::vector<mesh::Bytes> carried(kBlockChunks);
+        mesh::Bytes plain;
+        for (;;) {
+            std::uint64_t k = 0;
+            std::uint64_t first = 0;
+            std::size_t count = 0;
+            bool last = false;
+            {
+                const std::lock_guard lock(read_m);
+                if (error || ended) return;
+                k = next_block++;
+                first = base + k * kBlockChunks;
+                for (; count < kBlockChunks && !last; ++count) {
+                    auto item = read_chunk_item(*s.source, limit, carried[count]);
+                    if (!item) {
+                        error = std::move(item).error();
+                        break;
+                    }
+                    last = *item;
+                }
+                if (error) {
+                    turn.notify_all();
+                    return;
+                }
+                ended = last;
+            }
+            std::size_t total = 0;
+            for (std::size_t i = 0; i < count; ++i) total += opener.plain_size(carried[i].size());
+            plain.resize(total);
+            std::size_t at = 0;
+            std::optional<mesh::Error> local;
+            for (std::size_t i = 0; i < count && !local; ++i) {
+                auto r = opener.open_at(first + i, carried[i], last && i + 1 == count, plain.data() + at);
+                if (!r) local = std::move(r).error();
+                at += opener.plain_size(carried[i].size());
+            }
+            std::unique_lock lock(write_m);
+            turn.wait(lock, [&] { return next_write == k || error.has_value(); });
+            if (error) return;
+            if (local) {  // nothing of this block or after it is released
+                const std::lock_guard rl(read_m);
+                error = std::move(local);
+            } else {
+                if (s.digest) {
+                    for (std::size_t i = 0; i < count; ++i) s.digest->update(carried[i]);
+                }
+                auto w = sink.write(plain);
+                if (!w) {
+                    const std::lock_guard rl(read_m);
+                    error = std::move(w).error();
+                } else {
+                    ++next_write;
+                    if (last) chunks_total = k * kBlockChunks + count;
+                    if (progress) progress(plain.size());
+                }
+            }
+            lock.unlock();
+            turn.notify_all();
+            if (last || error) return;
+        }
+    };
+    run_workers(threads, work);
+    if (error) return std::move(*error);
+    s.opening.opener->skip(chunks_total);
+    s.ended = true;
+    return mesh::ok();
 }
 
 Result<void> EnvelopeReader::finish() {
@@ -810,7 +1114,7 @@ Result<void> EnvelopeReader::finish() {
     std::uint8_t extra = 0;
     MESH_ASSIGN_OR_RETURN(const std::size_t n, s.source->read(std::span(&extra, 1)));
     if (n != 0) return fail(Errc::malformed, "dare: data after the envelope");
-    return check_trailer(s.opening.info, s.options, s.digest.finish());
+    return check_trailer(s.opening.info, s.options, s.digest ? s.digest->finish() : mesh::Digest512{});
 }
 
 // ---- in-memory forms -------------------------------------------------------------------------
@@ -818,6 +1122,8 @@ Result<void> EnvelopeReader::finish() {
 Result<mesh::Bytes> encode_binary(const EncodeOptions& options, mesh::RandomSource& rng,
                                   std::span<const std::uint8_t> payload) {
     BytesSink sink;
+    sink.bytes.reserve(payload.size() + (payload.size() / options.chunk_bytes + 1) * (kTagBytes + 9) +
+                       4096 * (1 + options.recipients.size()));
     MESH_ASSIGN_OR_RETURN(EnvelopeWriter w, EnvelopeWriter::begin(options, rng, sink));
     MESH_TRY(w.write(payload));
     MESH_TRY(w.finish());

@@ -209,11 +209,18 @@ public:
     ~EnvelopeWriter();
 
     mesh::Result<void> write(std::span<const std::uint8_t> data);
+    /// The whole payload from `source`, read and sealed on `threads` threads (the caller's
+    /// and threads-1 more): each reads a block of chunks, seals it while it is in cache, and
+    /// the blocks are written in order. Memory: two blocks a thread. Not after write().
+    /// `progress` (optional) is told the plaintext bytes of each block as it is written.
+    mesh::Result<void> write_all(Source& source, unsigned threads = 2,
+                                 const std::function<void(std::size_t)>& progress = {});
     /// Seals the final chunk and writes the trailer. Nothing may be written after.
     mesh::Result<void> finish();
 
+    struct State;  // private to envelope.cpp
+
 private:
-    struct State;
     explicit EnvelopeWriter(std::unique_ptr<State> s);
     mesh::Result<void> emit_chunk(bool last);
     std::unique_ptr<State> s_;
@@ -247,6 +254,10 @@ public:
     [[nodiscard]] const Opened& info() const noexcept;
     /// Authenticated plaintext; an empty result means the payload ended.
     mesh::Result<mesh::Bytes> next_chunk();
+    /// The rest of the payload into `sink`, opened on `threads` threads; blocks are written in
+    /// order and only after every chunk in them verified. Then call finish().
+    mesh::Result<void> read_all(Sink& sink, unsigned threads = 2,
+                                const std::function<void(std::size_t)>& progress = {});
     /// After the last chunk: reads the trailer, checks the payload digest and signatures and
     /// that nothing follows.
     mesh::Result<void> finish();

@@ -17,8 +17,11 @@ namespace recrypt_cli {
 struct Context {
     std::function<mesh::Result<void>()> action;
     std::string command;  ///< "udf digest", for error messages
+    std::string home;     ///< --home: the key store (default $RECRYPT_HOME, $XDG_DATA_HOME/recrypt)
 };
 
 void add_udf_commands(CLI::App& app, Context& ctx);
+void add_key_commands(CLI::App& app, Context& ctx);
+void add_dare_commands(CLI::App& app, Context& ctx);
 
 }  // namespace recrypt_cli

@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.footer("Exit codes: 0 success, 1 usage error, 2 operation failed.");
     recrypt_cli::Context ctx;
+    app.add_option("--home", ctx.home, "key store directory (default $RECRYPT_HOME, else $XDG_DATA_HOME/recrypt)");
     recrypt_cli::add_udf_commands(app, ctx);
+    recrypt_cli::add_key_commands(app, ctx);
+    recrypt_cli::add_dare_commands(app, ctx);
 
     try {
         app.parse(argc, argv);

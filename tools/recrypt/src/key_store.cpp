@@ -1,0 +1,312 @@
+#include "key_store.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mesh/crypto_init.hpp>
+#include <udf/udf.hpp>
+
+namespace recrypt_cli {
+namespace fs = std::filesystem;
+using mesh::Errc;
+using mesh::fail;
+using mesh::Result;
+
+namespace {
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+Result<void> ensure_private_dir(const std::string& dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) {
+        if (errno != ENOENT) return fail(Errc::io, errno_text(dir));
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        if (ec) return fail(Errc::io, dir + ": " + ec.message());
+        if (::chmod(dir.c_str(), 0700) != 0) return fail(Errc::io, errno_text(dir));
+        return mesh::ok();
+    }
+    if (!S_ISDIR(st.st_mode)) return fail(Errc::io, dir + ": not a directory");
+    if ((st.st_mode & 077) != 0) {
+        return fail(Errc::permission_denied, dir + ": others may access it (mode " +
+                                                 [&] { char b[8]; std::snprintf(b, sizeof b, "%04o", st.st_mode & 07777); return std::string(b); }() +
+                                                 "); run chmod 700 on it");
+    }
+    if (st.st_uid != ::geteuid()) return fail(Errc::permission_denied, dir + ": owned by another user");
+    return mesh::ok();
+}
+
+}  // namespace
+
+Result<void> check_key_name(std::string_view name) {
+    if (name.empty() || name.size() > 64 || name[0] == '.' || name[0] == '-') {
+        return fail(Errc::invalid_argument, "key name '" + std::string(name.substr(0, 64)) +
+                                                "': 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'");
+    }
+    for (const char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '_' || c == '-';
+        if (!ok) return fail(Errc::invalid_argument, "key name '" + std::string(name) + "': invalid character");
+    }
+    return mesh::ok();
+}
+
+Result<std::string> read_small_file(const std::string& path, std::size_t limit) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(errno == ENOENT ? Errc::not_found : Errc::io, errno_text(path));
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            ::close(fd);
+            return fail(Errc::io, errno_text(path));
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > limit) {
+            ::close(fd);
+            return fail(Errc::limit_exceeded, path + ": larger than " + std::to_string(limit) + " bytes");
+        }
+    }
+    ::close(fd);
+    return out;
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
+    const fs::path target(path);
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) return fail(Errc::io, errno_text(tmp));
+    std::size_t off = 0;
+    while (off < data.size()) {
+        const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const auto err = fail(Errc::io, errno_text(tmp));
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return err;
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        return fail(Errc::io, errno_text(tmp));
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const auto err = fail(Errc::io, errno_text(path));
+        ::unlink(tmp.c_str());
+        return err;
+    }
+    const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+    return mesh::ok();
+}
+
+dare::Json key_to_json(const StoredKey& key, bool with_private) {
+    using dare::Json;
+    using dare::JsonObject;
+    JsonObject enc{{"crv", Json("ristretto255")},
+                   {"kid", Json(key.encryption.kid())},
+                   {"Public", Json(mesh::base64url_encode(key.encryption.bytes()))}};
+    JsonObject sig{{"crv", Json("Ed25519")},
+                   {"kid", Json(key.signature.kid())},
+                   {"Public", Json(mesh::base64url_encode(key.signature.bytes()))}};
+    if (with_private && key.encryption_private) {
+        enc.emplace_back("Private", Json(mesh::base64url_encode(key.encryption_private->expose_secret())));
+    }
+    if (with_private && key.signature_private) {
+        sig.emplace_back("Private", Json(mesh::base64url_encode(key.signature_private->expose_seed())));
+    }
+    JsonObject body{{"Name", Json(key.name)}, {"Encryption", Json(std::move(enc))}, {"Signature", Json(std::move(sig))}};
+    const bool priv = with_private && key.encryption_private && key.signature_private;
+    return Json(JsonObject{{priv ? "RecryptKey" : "RecryptPublicKey", Json(std::move(body))}});
+}
+
+Result<StoredKey> key_from_json(const dare::Json& j, const std::string& where) {
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader outer, dare::ObjectReader::open(j, where));
+    const bool priv = outer.has("RecryptKey");
+    MESH_ASSIGN_OR_RETURN(const dare::Json* body, outer.value(priv ? "RecryptKey" : "RecryptPublicKey"));
+    MESH_TRY(outer.finish());
+    const std::string path = where + (priv ? ".RecryptKey" : ".RecryptPublicKey");
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, dare::ObjectReader::open(*body, path));
+    MESH_ASSIGN_OR_RETURN(std::string name, r.string("Name", 64));
+    MESH_TRY(check_key_name(name));
+    MESH_ASSIGN_OR_RETURN(const dare::Json* enc_json, r.value("Encryption"));
+    MESH_ASSIGN_OR_RETURN(const dare::Json* sig_json, r.value("Signature"));
+    MESH_TRY(r.finish());
+
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader e, dare::ObjectReader::open(*enc_json, path + ".Encryption"));
+    MESH_ASSIGN_OR_RETURN(const std::string ecrv, e.string("crv", 32));
+    if (ecrv != "ristretto255") return fail(Errc::unsupported, e.member_path("crv") + ": '" + ecrv + "'");
+    MESH_ASSIGN_OR_RETURN(const std::string ekid, e.string("kid", 128));
+    MESH_ASSIGN_OR_RETURN(const mesh::Bytes epub, e.fixed_bytes("Public", dare::kPointBytes));
+    MESH_ASSIGN_OR_RETURN(auto epriv, e.optional_bytes("Private", 33));
+    MESH_TRY(e.finish());
+    auto encryption = dare::PublicKey::from_bytes(epub);
+    if (!encryption) return fail(Errc::malformed, e.member_path("Public") + ": " + encryption.error().message);
+
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader s, dare::ObjectReader::open(*sig_json, path + ".Signature"));
+    MESH_ASSIGN_OR_RETURN(const std::string scrv, s.string("crv", 32));
+    if (scrv != "Ed25519") return fail(Errc::unsupported, s.member_path("crv") + ": '" + scrv + "'");
+    MESH_ASSIGN_OR_RETURN(const std::string skid, s.string("kid", 128));
+    MESH_ASSIGN_OR_RETURN(const mesh::Bytes spub, s.fixed_bytes("Public", dare::kEd25519PublicBytes));
+    MESH_ASSIGN_OR_RETURN(auto spriv, s.optional_bytes("Private", 33));
+    MESH_TRY(s.finish());
+    auto signature = dare::SignaturePublicKey::from_bytes(spub);
+    if (!signature) return fail(Errc::malformed, s.member_path("Public") + ": " + signature.error().message);
+
+    if (encryption->kid() != ekid) return fail(Errc::malformed, e.member_path("kid") + ": does not match the key");
+    if (signature->kid() != skid) return fail(Errc::malformed, s.member_path("kid") + ": does not match the key");
+    StoredKey key{std::move(name), *encryption, *signature, std::nullopt, std::nullopt};
+    if (priv != (epriv.has_value() && spriv.has_value())) {
+        return fail(Errc::malformed, path + ": private parts missing or present in a public key");
+    }
+    if (epriv) {
+        mesh::SecureBytes ep(*epriv);
+        mesh::secure_wipe(epriv->data(), epriv->size());
+        auto k = dare::PrivateKey::from_bytes(ep.expose_secret());
+        if (!k) return fail(Errc::malformed, e.member_path("Private") + ": not a valid private key");
+        if (!(k->public_key() == key.encryption)) return fail(Errc::malformed, e.member_path("Private") + ": does not match Public");
+        key.encryption_private.emplace(std::move(k).value());
+        mesh::SecureBytes sp(*spriv);
+        mesh::secure_wipe(spriv->data(), spriv->size());
+        auto sk = dare::SignaturePrivateKey::from_seed(sp.expose_secret());
+        if (!sk) return fail(Errc::malformed, s.member_path("Private") + ": not a valid seed");
+        if (!(sk->public_key() == key.signature)) return fail(Errc::malformed, s.member_path("Private") + ": does not match Public");
+        key.signature_private.emplace(std::move(sk).value());
+    }
+    return key;
+}
+
+Result<KeyStore> KeyStore::open(const std::string& home) {
+    std::string dir = home;
+    if (dir.empty()) {
+        if (const char* h = std::getenv("RECRYPT_HOME"); h != nullptr && *h != '\0') {
+            dir = h;
+        } else if (const char* x = std::getenv("XDG_DATA_HOME"); x != nullptr && *x != '\0') {
+            dir = std::string(x) + "/recrypt";
+        } else if (const char* hm = std::getenv("HOME"); hm != nullptr && *hm != '\0') {
+            dir = std::string(hm) + "/.local/share/recrypt";
+        } else {
+            return fail(Errc::invalid_argument, "no key store: set RECRYPT_HOME or HOME");
+        }
+    }
+    MESH_TRY(ensure_private_dir(dir));
+    MESH_TRY(ensure_private_dir(dir + "/keys"));
+    MESH_TRY(ensure_private_dir(dir + "/public"));
+    return KeyStore(dir);
+}
+
+Result<StoredKey> KeyStore::generate(const std::string& name) {
+    MESH_TRY(check_key_name(name));
+    const std::string path = home_ + "/keys/" + name + ".json";
+    if (::access(path.c_str(), F_OK) == 0) return fail(Errc::already_exists, "key '" + name + "' already exists");
+    auto enc = dare::PrivateKey::generate(mesh::system_random());
+    auto sig = dare::SignaturePrivateKey::generate(mesh::system_random());
+    StoredKey key{name, enc.public_key(), sig.public_key(), std::move(enc), std::move(sig)};
+    std::string text = dare::to_json_pretty(key_to_json(key, true));
+    text.push_back('\n');
+    auto written = write_file_atomic(path, text, 0600);
+    mesh::secure_wipe(text.data(), text.size());
+    MESH_TRY(written);
+    return key;
+}
+
+Result<StoredKey> KeyStore::load(const std::string& name) const {
+    MESH_TRY(check_key_name(name));
+    for (const char* sub : {"/keys/", "/public/"}) {
+        const std::string path = home_ + sub + name + ".json";
+        auto text = read_small_file(path);
+        if (!text) {
+            if (text.error().code == Errc::not_found) continue;
+            return std::move(text).error();
+        }
+        auto j = dare::parse_json(*text);
+        mesh::secure_wipe(text->data(), text->size());
+        if (!j) return fail(j.error().code, path + ": " + j.error().message);
+        auto key = key_from_json(*j, "$");
+        if (!key) return fail(key.error().code, path + ": " + key.error().message);
+        return key;
+    }
+    return fail(Errc::not_found, "no key named '" + name + "' in " + home_);
+}
+
+Result<std::vector<StoredKey>> KeyStore::list() const {
+    std::vector<StoredKey> out;
+    for (const char* sub : {"/keys", "/public"}) {
+        std::vector<std::string> names;
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(home_ + sub, ec)) {
+            const std::string file = entry.path().filename().string();
+            if (file.size() > 5 && file.ends_with(".json")) names.push_back(file.substr(0, file.size() - 5));
+        }
+        if (ec) return fail(Errc::io, home_ + sub + ": " + ec.message());
+        std::sort(names.begin(), names.end());
+        for (const auto& n : names) {
+            if (check_key_name(n)) {
+                MESH_ASSIGN_OR_RETURN(StoredKey k, load(n));
+                if (std::string(sub) == "/public" && k.encryption_private) continue;
+                out.push_back(std::move(k));
+            }
+        }
+    }
+    return out;
+}
+
+Result<void> KeyStore::import(const StoredKey& key) {
+    const std::string path = home_ + "/public/" + key.name + ".json";
+    if (::access((home_ + "/keys/" + key.name + ".json").c_str(), F_OK) == 0 || ::access(path.c_str(), F_OK) == 0) {
+        return fail(Errc::already_exists, "a key named '" + key.name + "' already exists");
+    }
+    std::string text = dare::to_json_pretty(key_to_json(key, false));
+    text.push_back('\n');
+    return write_file_atomic(path, text, 0600);
+}
+
+Result<StoredKey> KeyStore::resolve(const std::string& spec) const {
+    if (spec.find('/') != std::string::npos || ::access(spec.c_str(), F_OK) == 0) {
+        MESH_ASSIGN_OR_RETURN(std::string text, read_small_file(spec));
+        auto j = dare::parse_json(text);
+        mesh::secure_wipe(text.data(), text.size());
+        if (!j) return fail(j.error().code, spec + ": " + j.error().message);
+        auto key = key_from_json(*j, "$");
+        if (!key) return fail(key.error().code, spec + ": " + key.error().message);
+        return key;
+    }
+    if (check_key_name(spec)) {
+        auto byname = load(spec);
+        if (byname || byname.error().code != Errc::not_found) return byname;
+    }
+    if (udf::canonical(spec).has_value()) {
+        MESH_ASSIGN_OR_RETURN(auto keys, list());
+        std::optional<StoredKey> found;
+        for (auto& k : keys) {
+            const bool hit = udf::matches(spec, k.encryption.kid()).value_or(false) ||
+                             udf::matches(spec, k.signature.kid()).value_or(false);
+            if (!hit) continue;
+            if (found && !(found->encryption == k.encryption)) {
+                return fail(Errc::invalid_argument, "'" + spec + "' matches several keys; give more of the fingerprint");
+            }
+            if (!found) found.emplace(std::move(k));
+        }
+        if (found) return std::move(*found);
+    }
+    return fail(Errc::not_found, "no key '" + spec + "' (a name, a key file or a fingerprint) in " + home_);
+}
+
+}  // namespace recrypt_cli

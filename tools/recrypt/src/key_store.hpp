@@ -1,0 +1,60 @@
+// A minimal local key store for the recrypt tool (libmeshprofile will own the full one).
+//
+// $RECRYPT_HOME (or $XDG_DATA_HOME/recrypt, or ~/.local/share/recrypt) holds keys/NAME.json
+// (private: a ristretto255 encryption key and an Ed25519 signature key, mode 0600) and
+// public/NAME.json (imported public keys). Directories are 0700; a store that others can read
+// or write is refused. Files are written atomically (temporary file, fsync, rename, fsync dir).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <dare/json.hpp>
+#include <dare/keys.hpp>
+#include <mesh/result.hpp>
+
+namespace recrypt_cli {
+
+struct StoredKey {
+    std::string name;
+    dare::PublicKey encryption;
+    dare::SignaturePublicKey signature;
+    std::optional<dare::PrivateKey> encryption_private;
+    std::optional<dare::SignaturePrivateKey> signature_private;
+};
+
+/// The JSON of a key: {"RecryptKey": {...}} with private parts, {"RecryptPublicKey": {...}} without.
+dare::Json key_to_json(const StoredKey& key, bool with_private);
+mesh::Result<StoredKey> key_from_json(const dare::Json& j, const std::string& where);
+
+class KeyStore final {
+public:
+    /// The store at `home` (empty: the environment's default). Creates it (0700) if absent;
+    /// refuses one whose permissions let others in.
+    static mesh::Result<KeyStore> open(const std::string& home);
+
+    [[nodiscard]] const std::string& home() const noexcept { return home_; }
+    mesh::Result<StoredKey> generate(const std::string& name);
+    mesh::Result<StoredKey> load(const std::string& name) const;
+    /// Private keys first, then imported public keys.
+    mesh::Result<std::vector<StoredKey>> list() const;
+    mesh::Result<void> import(const StoredKey& key);
+    /// A key by name, by a key file path, or by fingerprint (prefix match, 100-bit floor) of its
+    /// encryption or signature key.
+    mesh::Result<StoredKey> resolve(const std::string& spec) const;
+
+private:
+    explicit KeyStore(std::string home) : home_(std::move(home)) {}
+    std::string home_;
+};
+
+/// Validates a key name: 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'.
+mesh::Result<void> check_key_name(std::string_view name);
+/// Reads a whole (small) file.
+mesh::Result<std::string> read_small_file(const std::string& path, std::size_t limit = 1 << 20);
+/// Writes a file atomically with the given mode.
+mesh::Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode);
+
+}  // namespace recrypt_cli
