@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Script-style tests of `recrypt key ...` and `recrypt dare ...`: several people simulated with
+# separate key stores (--home / RECRYPT_HOME).
+# Usage: cli_dare_test.sh PATH/TO/recrypt
+set -u
+RECRYPT=$1
+WORK=$(mktemp -d)
+trap 'chmod -R u+rwx "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+
+# run NAME EXPECTED_EXIT [STDERR_SUBSTRING] -- ARGS...: checks exit code; failures must print
+# exactly one line on stderr starting "recrypt: " that contains the substring.
+run() {
+    local name=$1 code=$2 want=$3
+    shift 4
+    "$RECRYPT" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+    local rc=$?
+    local err
+    err=$(cat "$WORK/err")
+    if [ "$rc" != "$code" ]; then bad "$name: exit $rc, want $code; stderr: $err"; return; fi
+    if [ "$code" != 0 ]; then
+        [ "$(wc -l <"$WORK/err")" = 1 ] || { bad "$name: stderr is not one line: $err"; return; }
+        case "$err" in recrypt:\ *"$want"*) ;; *) bad "$name: stderr '$err' lacks '$want'"; return ;; esac
+    fi
+    ok
+}
+
+A="--home $WORK/alice"
+B="--home $WORK/bob"
+C="--home $WORK/carol"
+
+# --- keys ---
+run "alice generates" 0 "" -- $A key generate --name alice
+grep -Eq '^M[A-Z2-7]{3}(-[A-Z2-7]{4}){6}$' "$WORK/out" && ok || bad "key generate prints a UDF"
+ALICE_KID=$(cat "$WORK/out")
+run "bob generates" 0 "" -- $B key generate --name bob
+BOB_KID=$(cat "$WORK/out")
+run "carol generates" 0 "" -- $C key generate --name carol
+run "duplicate name" 2 "already exists" -- $A key generate --name alice
+run "bad name" 2 "key name" -- $A key generate --name ../evil
+[ "$(stat -c %a "$WORK/alice")" = 700 ] && ok || bad "store is 0700"
+[ "$(stat -c %a "$WORK/alice/keys/alice.json")" = 600 ] && ok || bad "key file is 0600"
+run "export" 0 "" -- $A key export alice -o "$WORK/alice.pub.json"
+grep -q Private "$WORK/alice.pub.json" && bad "export leaks a private key" || ok
+run "export bob" 0 "" -- $B key export bob -o "$WORK/bob.pub.json"
+run "alice imports bob" 0 "" -- $A key import "$WORK/bob.pub.json"
+run "bob imports alice" 0 "" -- $B key import "$WORK/alice.pub.json"
+run "import twice" 2 "already exists" -- $A key import "$WORK/bob.pub.json"
+run "import a private key" 2 "public key files only" -- $A key import "$WORK/alice/keys/alice.json"
+printf '{"RecryptPublicKey":{"Name":"x"}}' >"$WORK/broken.json"
+run "import broken" 2 "Encryption: missing" -- $A key import "$WORK/broken.json"
+run "list" 0 "" -- $A key list
+grep -q "^alice  $ALICE_KID  .*  private$" "$WORK/out" && grep -q "^bob  $BOB_KID  .*  public$" "$WORK/out" && ok || bad "key list: $(cat "$WORK/out")"
+chmod 755 "$WORK/carol"
+run "unsafe store" 2 "others may access it" -- $C key list
+chmod 700 "$WORK/carol"
+
+# --- encode / decode ---
+printf 'meet at noon\n' >"$WORK/msg.txt"
+head -c 300000 /dev/urandom >"$WORK/big.bin"
+run "encode to bob by name, signed" 0 "" -- $A dare encode "$WORK/msg.txt" --to bob --sign -o "$WORK/msg.dare"
+head -c 8 "$WORK/msg.dare" | od -An -tx1 | grep -q "89 44 41 52 45 0d 0a 1a" && ok || bad "file prefix"
+run "bob decodes" 0 "" -- $B dare decode "$WORK/msg.dare" -o "$WORK/msg.out"
+cmp -s "$WORK/msg.txt" "$WORK/msg.out" && ok || bad "decoded text differs"
+[ "$(stat -c %a "$WORK/msg.out")" = 600 ] && ok || bad "decoded output is 0600"
+run "alice cannot decode" 2 "no key for any recipient ($BOB_KID)" -- $A dare decode "$WORK/msg.dare" -o "$WORK/nope"
+[ -e "$WORK/nope" ] && bad "failed decode left a file" || ok
+run "encode by UDF and by file" 0 "" -- $A dare encode "$WORK/big.bin" --to "${BOB_KID:0:24}" --to "$WORK/alice.pub.json" -o "$WORK/big.dare"
+run "bob decodes big" 0 "" -- $B dare decode "$WORK/big.dare" -o "$WORK/big.bob"
+run "alice decodes big" 0 "" -- $A dare decode "$WORK/big.dare" -o "$WORK/big.alice"
+cmp -s "$WORK/big.bin" "$WORK/big.bob" && cmp -s "$WORK/big.bin" "$WORK/big.alice" && ok || bad "multi-recipient decode"
+run "no overwrite" 2 "exists (use --force" -- $B dare decode "$WORK/big.dare" -o "$WORK/big.bob"
+run "overwrite with --force" 0 "" -- $B dare decode "$WORK/big.dare" -o "$WORK/big.bob" --force
+run "default output name" 0 "" -- $B dare decode "$WORK/msg.dare"
+cmp -s "$WORK/msg.txt" "$WORK/msg" && ok || bad "default output FILE without .dare"
+cat "$WORK/msg.txt" | "$RECRYPT" $A dare encode - --to bob -o - 2>/dev/null | "$RECRYPT" $B dare decode - -o - >"$WORK/piped" 2>/dev/null
+cmp -s "$WORK/msg.txt" "$WORK/piped" && ok || bad "pipe through encode and decode"
+run "aes-gcm" 0 "" -- $A dare encode "$WORK/big.bin" --to bob --aead aes256-gcm -o "$WORK/gcm.dare"
+if grep -q aes /proc/cpuinfo; then
+    run "aes-gcm decode" 0 "" -- $B dare decode "$WORK/gcm.dare" -o "$WORK/gcm.out"
+    cmp -s "$WORK/big.bin" "$WORK/gcm.out" && ok || bad "aes-gcm round trip"
+fi
+run "signed plaintext" 0 "" -- $A dare encode "$WORK/msg.txt" --sign alice -o "$WORK/signed.dare"
+run "carol opens signed plaintext, signer unknown" 0 "" -- $C dare decode "$WORK/signed.dare" -o "$WORK/signed.out"
+grep -q "signature by unknown key" "$WORK/err" && ok || bad "unknown signer noted"
+run "bob opens it, signer known" 0 "" -- $B dare decode "$WORK/signed.dare" -o "$WORK/signed.bob"
+[ -s "$WORK/err" ] && bad "verified signature should be silent: $(cat "$WORK/err")" || ok
+
+# --- damaged and wrong files ---
+cp "$WORK/big.dare" "$WORK/flip.dare"
+printf '\x55' | dd of="$WORK/flip.dare" bs=1 seek=150000 conv=notrunc 2>/dev/null
+run "flipped byte" 2 "authentication failed" -- $B dare decode "$WORK/flip.dare" -o "$WORK/flip.out"
+[ -e "$WORK/flip.out" ] && bad "damaged file left output" || ok
+head -c 200000 "$WORK/big.dare" >"$WORK/cut.dare"
+run "truncated" 2 "truncated" -- $B dare decode "$WORK/cut.dare" -o "$WORK/cut.out"
+cat "$WORK/msg.dare" "$WORK/msg.txt" >"$WORK/long.dare"
+run "extended" 2 "data after the envelope" -- $B dare decode "$WORK/long.dare" -o "$WORK/long.out"
+run "not a dare file" 2 "not a DARE file" -- $B dare decode "$WORK/msg.txt" -o "$WORK/x.out"
+run "no .dare suffix" 2 "name the output with -o" -- $B dare decode "$WORK/msg.txt"
+run "missing input" 2 "No such file" -- $B dare decode "$WORK/none.dare"
+run "unknown recipient" 2 "--to dave" -- $A dare encode "$WORK/msg.txt" --to dave
+run "sign with public key only" 2 "only its public key" -- $A dare encode "$WORK/msg.txt" --sign bob -o "$WORK/s2.dare"
+run "sign with an empty store" 2 "name one with --sign NAME" -- --home "$WORK/empty" dare encode "$WORK/msg.txt" --sign -o "$WORK/s3.dare"
+run "terminal refusal is only for terminals" 0 "" -- $A dare encode "$WORK/msg.txt" --to bob -o -
+run "bad aead" 1 "" -- $A dare encode "$WORK/msg.txt" --aead rot13
+
+# --- info ---
+run "info" 0 "" -- $B dare info "$WORK/msg.dare"
+grep -q '"Form": "binary"' "$WORK/out" && grep -q "\"kid\": \"$BOB_KID\"" "$WORK/out" && ok || bad "info shows form and recipient"
+grep -qi "private\|wmk\": \"\"" "$WORK/out" && bad "info shows secrets" || ok
+run "info of garbage" 2 "not a DARE file" -- $B dare info "$WORK/msg.txt"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
