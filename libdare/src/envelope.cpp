@@ -697,6 +697,12 @@ Result<std::size_t> SpanSource::read(std::span<std::uint8_t> out) {
     return n;
 }
 
+std::optional<std::span<const std::uint8_t>> SpanSource::read_view(std::size_t n) {
+    const auto view = data_.first(std::min(n, data_.size()));
+    data_ = data_.subspan(view.size());
+    return view;
+}
+
 Result<void> FdSink::write(std::span<const std::uint8_t> data) {
     while (!data.empty()) {
         const ssize_t n = ::write(fd_, data.data(), data.size());
@@ -887,14 +893,21 @@ Result<void> EnvelopeWriter::write_all(Source& source, unsigned threads,
             const std::uint64_t k = next_block++;
             std::size_t n = 0;
             std::optional<mesh::Error> read_error;
-            while (n < block) {  // whole blocks: a short read is not the end
-                auto got = source.read(std::span(in.get() + n, block - n));
-                if (!got) {
-                    read_error = std::move(got).error();
-                    break;
+            std::span<const std::uint8_t> data;
+            if (auto view = source.read_view(block)) {  // in memory: seal in place
+                data = *view;
+                n = data.size();
+            } else {
+                while (n < block) {  // whole blocks: a short read is not the end
+                    auto got = source.read(std::span(in.get() + n, block - n));
+                    if (!got) {
+                        read_error = std::move(got).error();
+                        break;
+                    }
+                    if (*got == 0) break;
+                    n += *got;
                 }
-                if (*got == 0) break;
-                n += *got;
+                data = std::span<const std::uint8_t>(in.get(), n);
             }
             if (read_error) error = std::move(read_error);
             const bool last = n < block;  // the final chunk is short, possibly empty
@@ -906,8 +919,7 @@ Result<void> EnvelopeWriter::write_all(Source& source, unsigned threads,
             }
             lock.unlock();
 
-            const std::size_t len = seal_block(sealer, chunk, base + k * kBlockChunks,
-                                               std::span<const std::uint8_t>(in.get(), n), last, out.get());
+            const std::size_t len = seal_block(sealer, chunk, base + k * kBlockChunks, data, last, out.get());
             lock.lock();
             turn.wait(lock, [&] { return next_write == k || error.has_value() || done; });
             if (error || done || (eof_block && k > *eof_block)) return;

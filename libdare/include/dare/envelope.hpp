@@ -160,6 +160,13 @@ public:
     virtual ~Source() = default;
     /// Up to out.size() bytes; 0 only at the end.
     virtual mesh::Result<std::size_t> read(std::span<std::uint8_t> out) = 0;
+    /// Zero-copy reading, for sources already in memory: consumes and returns a view of the
+    /// next `n` bytes (fewer at the end, empty at the end), valid as long as the source lives.
+    /// nullopt if this source cannot (then read() is used).
+    virtual std::optional<std::span<const std::uint8_t>> read_view(std::size_t n) {
+        (void)n;
+        return std::nullopt;
+    }
 };
 
 /// Appends to a byte vector.
@@ -173,6 +180,7 @@ class SpanSource final : public Source {
 public:
     explicit SpanSource(std::span<const std::uint8_t> data) : data_(data) {}
     mesh::Result<std::size_t> read(std::span<std::uint8_t> out) override;
+    std::optional<std::span<const std::uint8_t>> read_view(std::size_t n) override;
 
 private:
     std::span<const std::uint8_t> data_;

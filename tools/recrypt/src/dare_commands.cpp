@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,6 +110,36 @@ private:
     Output& out_;
 };
 
+/// A read-only private mapping of a regular file; release_before() drops pages already used.
+class MappedInput final {
+public:
+    static std::unique_ptr<MappedInput> map(int fd, std::uint64_t size) {
+        void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) return nullptr;
+        ::madvise(p, size, MADV_SEQUENTIAL);
+        return std::unique_ptr<MappedInput>(new MappedInput(static_cast<std::uint8_t*>(p), size));
+    }
+    ~MappedInput() { ::munmap(base_, size_); }
+    MappedInput(const MappedInput&) = delete;
+    MappedInput& operator=(const MappedInput&) = delete;
+    [[nodiscard]] std::span<const std::uint8_t> bytes() const noexcept { return {base_, size_}; }
+    /// Every 8 MiB, drops the pages before `offset` from this process (the data is written).
+    void release_before(std::uint64_t offset) {
+        constexpr std::uint64_t kStep = std::uint64_t{8} << 20;
+        const std::uint64_t upto = offset / kStep * kStep;
+        if (upto > released_) {
+            ::madvise(base_ + released_, upto - released_, MADV_DONTNEED);
+            released_ = upto;
+        }
+    }
+
+private:
+    MappedInput(std::uint8_t* base, std::uint64_t size) : base_(base), size_(size) {}
+    std::uint8_t* base_;
+    std::uint64_t size_;
+    std::uint64_t released_ = 0;
+};
+
 std::string rfc3339(std::time_t t) {
     std::tm tm{};
     gmtime_r(&t, &tm);
@@ -191,8 +222,20 @@ Result<void> run_encode(const EncodeArgs& a, const std::string& home) {
     OutputSink sink(*out);
     MESH_ASSIGN_OR_RETURN(dare::EnvelopeWriter w, dare::EnvelopeWriter::begin(o, mesh::system_random(), sink));
     Progress progress("encode", total);
-    dare::FdSource src(in);
-    auto all = w.write_all(src, 2, [&](std::size_t n) { progress.advance(n); });
+    // A regular file is mapped and sealed in place (no copy through the kernel); pages already
+    // written are released as we go, so memory stays bounded. Anything else is read.
+    std::unique_ptr<MappedInput> mapped;
+    if (total > 0) mapped = MappedInput::map(in, total);
+    dare::FdSource fd_src(in);
+    std::optional<dare::SpanSource> span_src;
+    if (mapped) span_src.emplace(mapped->bytes());
+    dare::Source& src = span_src ? static_cast<dare::Source&>(*span_src) : fd_src;
+    std::uint64_t written = 0;
+    auto all = w.write_all(src, 2, [&](std::size_t n) {
+        written += n;
+        progress.advance(n);
+        if (mapped) mapped->release_before(written);
+    });
     if (!all) return fail(all.error().code, (a.error_prefix(all.error().code)) + all.error().message);
     MESH_TRY(w.finish());
     progress.done();
