@@ -120,7 +120,7 @@ RecipientEntry wrap_for(const Key& cek, const PublicKey& recipient, mesh::Random
     auto shared = e.agree(recipient);
     MESH_ASSERT(shared.has_value());  // valid non-identity point, non-zero scalar
     const Key kek = derive_kek(*shared, epk, recipient);
-    RecipientEntry r{recipient.kid(), epk, mesh::Bytes(kWrappedBytes)};
+    RecipientEntry r{recipient.kid(), epk, mesh::Bytes(kWrappedBytes), {}};
     seal(Aead::xchacha20_poly1305, kek, 0, true, mesh::as_bytes(r.kid), cek.expose_secret(), r.wmk.data());
     return r;
 }
@@ -335,9 +335,15 @@ Json to_json(const Header& h) {
         JsonArray rs;
         for (const auto& r : h.recipients) {
             JsonObject key{{"crv", Json("ristretto255")}, {"Public", Json(mesh::base64url_encode(r.epk.bytes()))}};
-            rs.emplace_back(JsonObject{{"kid", Json(r.kid)},
-                                       {"epk", Json(JsonObject{{"PublicKeyECDH", Json(std::move(key))}})},
-                                       {"wmk", Json(mesh::base64url_encode(r.wmk))}});
+            JsonObject entry{{"kid", Json(r.kid)},
+                             {"epk", Json(JsonObject{{"PublicKeyECDH", Json(std::move(key))}})},
+                             {"wmk", Json(mesh::base64url_encode(r.wmk))}};
+            if (!r.conjunction.empty()) {
+                JsonArray kids;
+                for (const auto& k : r.conjunction) kids.emplace_back(k);
+                entry.emplace_back("Conjunction", Json(std::move(kids)));
+            }
+            rs.emplace_back(std::move(entry));
         }
         o.emplace_back("recipients", Json(std::move(rs)));
     }
@@ -408,8 +414,18 @@ Result<Header> header_from_json(const Json& j, const std::string& path) {
         MESH_ASSIGN_OR_RETURN(const Json* epk_json, e.value("epk"));
         MESH_ASSIGN_OR_RETURN(PublicKey epk, epk_from_json(*epk_json, p + ".epk"));
         MESH_ASSIGN_OR_RETURN(mesh::Bytes wmk, e.fixed_bytes("wmk", kWrappedBytes));
+        MESH_ASSIGN_OR_RETURN(const JsonArray* parts, e.optional_array("Conjunction", 16));
+        std::vector<std::string> conjunction;
+        for (std::size_t c = 0; c < parts->size(); ++c) {
+            const std::string cp = p + ".Conjunction[" + std::to_string(c) + "]";
+            if (!(*parts)[c].is_string() || (*parts)[c].as_string().empty() || (*parts)[c].as_string().size() > 256) {
+                return type_error(cp, "key fingerprint", (*parts)[c]);
+            }
+            conjunction.push_back((*parts)[c].as_string());
+        }
+        if (conjunction.size() == 1) return fail(Errc::malformed, p + ".Conjunction: needs two or more keys");
         MESH_TRY(e.finish());
-        h.recipients.push_back(RecipientEntry{std::move(kid), epk, std::move(wmk)});
+        h.recipients.push_back(RecipientEntry{std::move(kid), epk, std::move(wmk), std::move(conjunction)});
     }
     if (h.enc && h.recipients.empty()) return fail(Errc::malformed, path + ": encrypted without recipients");
     MESH_ASSIGN_OR_RETURN(const JsonArray* as, r.optional_array("annotations", kMaxAnnotations));
@@ -471,14 +487,21 @@ void PrivateKeyAgreement::add(const PrivateKey& key) {
     keys_.push_back(Entry{pub.kid(), key.clone(), pub});
 }
 
-Result<Agreement> PrivateKeyAgreement::agree(std::string_view kid, const PublicKey& epk) {
+const PrivateKey* PrivateKeyAgreement::find(std::string_view kid) const noexcept {
     for (const auto& e : keys_) {
-        if (e.kid == kid) {
-            MESH_ASSIGN_OR_RETURN(SharedPoint s, e.key.agree(epk));
+        if (e.kid == kid) return &e.key;
+    }
+    return nullptr;
+}
+
+Result<Agreement> PrivateKeyAgreement::agree(const RecipientEntry& r) {
+    for (const auto& e : keys_) {
+        if (e.kid == r.kid) {
+            MESH_ASSIGN_OR_RETURN(SharedPoint s, e.key.agree(r.epk));
             return Agreement{std::move(s), e.pub};
         }
     }
-    return fail(Errc::not_found, "no private key for " + std::string(kid));
+    return fail(Errc::not_found, "no private key for " + r.kid);
 }
 
 // ---- shared parts of sealing and opening -----------------------------------------------------
@@ -509,7 +532,13 @@ Result<Sealing> start_sealing(const EncodeOptions& o, mesh::RandomSource& rng) {
     rng.fill(s.header.salt);
     Key cek;
     rng.fill(cek.expose_secret_mut());
-    for (const auto& r : o.recipients) s.header.recipients.push_back(wrap_for(cek, r, rng));
+    if (o.conjunctions.size() > o.recipients.size()) {
+        return fail(Errc::invalid_argument, "dare: more conjunctions than recipients");
+    }
+    for (std::size_t i = 0; i < o.recipients.size(); ++i) {
+        s.header.recipients.push_back(wrap_for(cek, o.recipients[i], rng));
+        if (i < o.conjunctions.size()) s.header.recipients.back().conjunction = o.conjunctions[i];
+    }
     Keys keys = derive_keys(cek, s.header.salt, o.aead, o.chunk_bytes);
     for (std::size_t i = 0; i < o.annotations.size(); ++i) {
         mesh::Bytes sealed(o.annotations[i].size() + kTagBytes);
@@ -562,7 +591,7 @@ Result<Opening> start_opening(Header header, const OpenOptions& o) {
     std::optional<Key> cek;
     std::string tried;
     for (const auto& r : header.recipients) {
-        auto agreement = o.keys->agree(r.kid, r.epk);
+        auto agreement = o.keys->agree(r);
         if (!agreement) {
             if (agreement.error().code != Errc::not_found) return std::move(agreement).error();
             tried += (tried.empty() ? "" : ", ") + r.kid;

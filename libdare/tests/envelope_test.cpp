@@ -334,9 +334,9 @@ TEST_CASE("a key-agreement callback opens an envelope without the private key", 
     class Split final : public dare::KeyAgreement {
     public:
         explicit Split(const dare::PrivateKey& key) : key_(key) {}
-        mesh::Result<dare::Agreement> agree(std::string_view kid, const dare::PublicKey& epk) override {
-            if (kid != key_.public_key().kid()) return mesh::fail(Errc::not_found, "not mine");
-            MESH_ASSIGN_OR_RETURN(dare::SharedPoint s, key_.agree(epk));  // stands in for r·T + d·T
+        mesh::Result<dare::Agreement> agree(const dare::RecipientEntry& r) override {
+            if (r.kid != key_.public_key().kid()) return mesh::fail(Errc::not_found, "not mine");
+            MESH_ASSIGN_OR_RETURN(dare::SharedPoint s, key_.agree(r.epk));  // stands in for r·T + d·T
             calls++;
             return dare::Agreement{std::move(s), key_.public_key()};
         }

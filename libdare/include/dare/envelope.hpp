@@ -80,6 +80,9 @@ struct RecipientEntry {
     std::string kid;      ///< the recipient key's fingerprint UDF
     PublicKey epk;        ///< the ephemeral key T
     mesh::Bytes wmk;      ///< the payload key wrapped under the KEK (48 bytes)
+    /// "Conjunction": for a key that is the sum of group keys (label conjunction, DESIGN §4.1),
+    /// the kids of those keys; empty for an ordinary key.
+    std::vector<std::string> conjunction;
 };
 
 struct SignatureEntry {
@@ -117,15 +120,18 @@ struct Agreement {
 class KeyAgreement {
 public:
     virtual ~KeyAgreement() = default;
-    /// not_found if this agent holds no key for `kid`; any other error stops the opening.
-    virtual mesh::Result<Agreement> agree(std::string_view kid, const PublicKey& epk) = 0;
+    /// not_found if this agent holds no key for the entry's kid; any other error stops the
+    /// opening.
+    virtual mesh::Result<Agreement> agree(const RecipientEntry& recipient) = 0;
 };
 
 /// Key agreement with private keys in hand (matched by kid).
 class PrivateKeyAgreement final : public KeyAgreement {
 public:
     void add(const PrivateKey& key);
-    mesh::Result<Agreement> agree(std::string_view kid, const PublicKey& epk) override;
+    mesh::Result<Agreement> agree(const RecipientEntry& recipient) override;
+    /// The private key for `kid`, if held.
+    [[nodiscard]] const PrivateKey* find(std::string_view kid) const noexcept;
 
 private:
     struct Entry {
@@ -141,6 +147,9 @@ using SignerLookup = std::function<std::optional<SignaturePublicKey>(std::string
 
 struct EncodeOptions {
     std::vector<PublicKey> recipients;                 ///< empty: not encrypted
+    /// For recipient i (when present and not empty): the kids of the group keys it is the sum
+    /// of, written as the entry's "Conjunction".
+    std::vector<std::vector<std::string>> conjunctions;
     std::vector<const SignaturePrivateKey*> signers;   ///< empty: not signed
     Aead aead = Aead::xchacha20_poly1305;
     std::uint32_t chunk_bytes = kDefaultChunkBytes;
