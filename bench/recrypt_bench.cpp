@@ -87,7 +87,7 @@ void service_recrypt_lookup(benchmark::State& state) {
     if (kids.empty()) {
         for (int i = 0; i < state.range(0); ++i) {
             const auto m = dare::PrivateKey::generate(mesh::system_random()).public_key();
-            recrypt::MemberEntry e{f.group.kid(), m.kid(), recrypt::Scalar::random(mesh::system_random()), {dare::Json()}};
+            recrypt::UserDecryptionEntry e{f.group.kid(), m.kid(), recrypt::Scalar::random(mesh::system_random()), {dare::Json()}};
             (void)service.add_entry(f.group.public_key(), std::move(e));
             kids.push_back(m.kid());
         }

@@ -99,7 +99,7 @@ std::string RecryptionService::key_of(std::string_view group_kid, std::string_vi
     return k;
 }
 
-Result<void> RecryptionService::add_entry(const Point& group_key, MemberEntry entry) {
+Result<void> RecryptionService::add_entry(const Point& group_key, UserDecryptionEntry entry) {
     if (entry.encryption_key_udf != group_key.kid()) {
         return fail(Errc::invalid_argument, "recrypt: the entry is for another group key");
     }

@@ -34,11 +34,11 @@ Result<dare::Json> seal_decryption_key(const Scalar& d, const Point& member_key,
     return dare::encode_value(o, rng, d.expose_secret());
 }
 
-Result<MemberEntry> make_member_entry(const GroupKey& group, const Point& member_key, mesh::RandomSource& rng) {
+Result<UserDecryptionEntry> make_member_entry(const GroupKey& group, const Point& member_key, mesh::RandomSource& rng) {
     if (member_key == group.public_key()) return fail(Errc::invalid_argument, "recrypt: a group cannot be its own member");
     Split s = split_key(group.secret(), rng);
     MESH_ASSIGN_OR_RETURN(dare::Json e, seal_decryption_key(s.decryption, member_key, rng));
-    MemberEntry entry{group.kid(), member_key.kid(), std::move(s.recryption), {}};
+    UserDecryptionEntry entry{group.kid(), member_key.kid(), std::move(s.recryption), {}};
     entry.decryption_keys.push_back(std::move(e));
     return entry;
 }
@@ -116,10 +116,10 @@ Result<EntryContribution> contribute(const AdminShare& share, const std::vector<
     return EntryContribution{std::move(s.recryption), std::move(e)};
 }
 
-Result<MemberEntry> combine_contributions(std::vector<EntryContribution> parts, const Point& group_key,
+Result<UserDecryptionEntry> combine_contributions(std::vector<EntryContribution> parts, const Point& group_key,
                                           const Point& member_key) {
     if (parts.empty()) return fail(Errc::invalid_argument, "recrypt: no contributions");
-    MemberEntry entry{group_key.kid(), member_key.kid(), parts[0].recryption.clone(), {}};
+    UserDecryptionEntry entry{group_key.kid(), member_key.kid(), parts[0].recryption.clone(), {}};
     for (std::size_t i = 0; i < parts.size(); ++i) {
         if (i > 0) entry.recryption_key = entry.recryption_key.add(parts[i].recryption);
         entry.decryption_keys.push_back(std::move(parts[i].decryption_key));

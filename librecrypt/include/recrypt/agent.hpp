@@ -21,6 +21,7 @@
 
 #include <dare/envelope.hpp>
 #include <recrypt/recryption.hpp>
+#include <recrypt/schema.hpp>
 
 namespace recrypt {
 
@@ -61,13 +62,11 @@ private:
     std::size_t calls_ = 0;
 };
 
-enum class MemberStatus : std::uint8_t { active, suspended, revoked };
-
 /// The service's side, in memory.
 class RecryptionService final : public Service {
 public:
     /// Stores an entry; already_exists if one is there for the pair.
-    mesh::Result<void> add_entry(const Point& group_key, MemberEntry entry);
+    mesh::Result<void> add_entry(const Point& group_key, UserDecryptionEntry entry);
     mesh::Result<void> set_status(std::string_view group_kid, std::string_view member_kid, MemberStatus status);
     mesh::Result<RecryptReply> recrypt(std::string_view group_kid, std::string_view member_kid,
                                        const Point& t) override;

@@ -42,8 +42,8 @@ private:
     Point public_;
 };
 
-/// One member entry (seed 002 UserDecryptionEntry): what the service keeps and what it returns.
-struct MemberEntry {
+/// One UserDecryptionEntry (seed 002): what the service keeps for a (group key, member key) pair.
+struct UserDecryptionEntry {
     std::string encryption_key_udf;           ///< kid(A): the group key
     std::string member_key_udf;               ///< kid(M): the member key (a device or a group)
     Scalar recryption_key;                    ///< r: for the service only
@@ -61,7 +61,7 @@ Split split_key(const Scalar& a, mesh::RandomSource& rng);
 mesh::Result<dare::Json> seal_decryption_key(const Scalar& d, const Point& member_key, mesh::RandomSource& rng);
 
 /// The whole entry, by the one administrator who holds a.
-mesh::Result<MemberEntry> make_member_entry(const GroupKey& group, const Point& member_key, mesh::RandomSource& rng);
+mesh::Result<UserDecryptionEntry> make_member_entry(const GroupKey& group, const Point& member_key, mesh::RandomSource& rng);
 
 /// The service's partial result r·T.
 mesh::Result<dare::SharedPoint> service_partial(const Scalar& r, const Point& t);
@@ -94,7 +94,7 @@ struct EntryContribution {
 mesh::Result<EntryContribution> contribute(const AdminShare& share, const std::vector<unsigned>& quorum,
                                            const Point& member_key, mesh::RandomSource& rng);
 /// The entry from the quorum's contributions: r = Σ r_i, the E(d_i, M) in order.
-mesh::Result<MemberEntry> combine_contributions(std::vector<EntryContribution> parts, const Point& group_key,
+mesh::Result<UserDecryptionEntry> combine_contributions(std::vector<EntryContribution> parts, const Point& group_key,
                                                 const Point& member_key);
 
 }  // namespace recrypt
