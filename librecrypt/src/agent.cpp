@@ -99,15 +99,17 @@ std::string RecryptionService::key_of(std::string_view group_kid, std::string_vi
     return k;
 }
 
-Result<void> RecryptionService::add_entry(const Point& group_key, UserDecryptionEntry entry) {
+Result<void> RecryptionService::add_entry(const Point& group_key, UserDecryptionEntry entry, std::string group_id,
+                                          std::string member_udf) {
     if (entry.encryption_key_udf != group_key.kid()) {
         return fail(Errc::invalid_argument, "recrypt: the entry is for another group key");
     }
     const std::string k = key_of(entry.encryption_key_udf, entry.member_key_udf);
     const std::lock_guard lock(m_);
     if (entries_.contains(k)) return fail(Errc::already_exists, "recrypt: an entry for this member key exists");
-    entries_.emplace(k, Stored{group_key, std::move(entry.recryption_key), std::move(entry.decryption_keys),
-                               MemberStatus::active});
+    CombinedToGroup index{entry.encryption_key_udf, entry.member_key_udf, std::move(member_udf), std::move(group_id)};
+    entries_.emplace(k, Stored{std::move(index), group_key, std::move(entry.recryption_key),
+                               std::move(entry.decryption_keys), MemberStatus::active});
     return mesh::ok();
 }
 
@@ -140,6 +142,13 @@ Result<RecryptReply> RecryptionService::recrypt(std::string_view group_kid, std:
     }
     MESH_ASSIGN_OR_RETURN(dare::SharedPoint partial, service_partial(*r, t));
     return RecryptReply{std::move(partial), std::move(keys), *group};
+}
+
+Result<CombinedToGroup> RecryptionService::combined(std::string_view group_kid, std::string_view member_kid) const {
+    const std::lock_guard lock(m_);
+    const auto it = entries_.find(key_of(group_kid, member_kid));
+    if (it == entries_.end()) return fail(Errc::not_found, "recrypt: no such member entry");
+    return it->second.index;
 }
 
 std::size_t RecryptionService::size() const {

@@ -7,9 +7,14 @@
 #include <map>
 #include <thread>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <recrypt/client.hpp>
 
@@ -72,8 +77,7 @@ public:
                 if (m.authentication_key) auth_keys.emplace(m.authentication_key->kid(), *m.authentication_key);
                 members[m.member_udf] = MemberInfo{m.authentication_key ? m.authentication_key->kid() : "", m.status};
                 for (auto& e : m.entries) {
-                    member_of_entry[e.encryption_key_udf + "$" + e.member_key_udf] = m.member_udf;
-                    auto added = core.add_entry(group_keys.at(r->group_id), std::move(e));
+                    auto added = core.add_entry(group_keys.at(r->group_id), std::move(e), r->group_id, m.member_udf);
                     if (!added) return reply(tx, 409, added.error().message);
                 }
             }
@@ -88,7 +92,8 @@ public:
             const auto it = members.find(r->member_udf);
             if (it == members.end() || it->second.auth_kid != who->keyid) return reply(tx, 403, "not this member's key");
             if (it->second.status != MemberStatus::active) return reply(tx, 403, "member is not active");
-            if (member_of_entry[r->group_key_id + "$" + r->member_key_udf] != r->member_udf) return reply(tx, 404, "no entry");
+            const auto index = core.combined(r->group_key_id, r->member_key_udf);  // CombinedToGroup
+            if (!index || index->member_udf != r->member_udf) return reply(tx, 404, "no entry for this member");
             auto rep = core.recrypt(r->group_key_id, r->member_key_udf, r->ephemeral_key);
             if (!rep) return reply(tx, rep.error().code == Errc::not_found ? 404 : 403, rep.error().message);
             dare::JsonArray dks(rep->decryption_keys.begin(), rep->decryption_keys.end());
@@ -109,7 +114,6 @@ public:
     std::map<std::string, Point> group_keys;
     std::map<std::string, std::string> admins;
     std::map<std::string, MemberInfo> members;
-    std::map<std::string, std::string> member_of_entry;
     RecryptionService core;
     ReplayCache replay;
 };
@@ -391,4 +395,85 @@ TEST_CASE("HttpTransport fails cleanly: bad URLs, nobody listening, silent serve
         CHECK_ERRC(r, Errc::io);
         if (!r) CHECK(r.error().message.find("TLS handshake") != std::string::npos);
     }
+}
+
+namespace {
+// A one-request TLS server with a certificate made for 127.0.0.1 by the openssl command.
+class TlsServer {
+public:
+    explicit TlsServer(const std::string& dir) : ctx_(boost::asio::ssl::context::tls_server), acceptor_(ioc_) {
+        ctx_.use_certificate_chain_file(dir + "/cert.pem");
+        ctx_.use_private_key_file(dir + "/key.pem", boost::asio::ssl::context::pem);
+        const boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), 0);
+        acceptor_.open(ep.protocol());
+        acceptor_.bind(ep);
+        acceptor_.listen();
+        port_ = acceptor_.local_endpoint().port();
+        thread_ = std::thread([this] { serve_one(); });
+    }
+    ~TlsServer() { thread_.join(); }
+    [[nodiscard]] std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    void serve_one() {
+        namespace beast = boost::beast;
+        namespace http = beast::http;
+        boost::system::error_code ec;
+        boost::asio::ip::tcp::socket sock(ioc_);
+        acceptor_.accept(sock, ec);
+        if (ec) return;
+        beast::ssl_stream<boost::asio::ip::tcp::socket&> tls(sock, ctx_);
+        tls.handshake(boost::asio::ssl::stream_base::server, ec);
+        if (ec) return;  // the client refused our certificate
+        beast::flat_buffer buf;
+        http::request<http::string_body> req;
+        http::read(tls, buf, req, ec);
+        if (ec) return;
+        http::response<http::string_body> res{http::status::ok, 11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = dare::to_json(response_to_json("Hello", Status{201, "hello over TLS"}));
+        res.prepare_payload();
+        http::write(tls, res, ec);
+        tls.shutdown(ec);
+    }
+    boost::asio::io_context ioc_;
+    boost::asio::ssl::context ctx_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    unsigned short port_ = 0;
+    std::thread thread_;
+};
+
+bool make_certificate(const std::string& dir) {
+    const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=127.0.0.1 "
+                            "-addext subjectAltName=IP:127.0.0.1 -keyout " + dir + "/key.pem -out " + dir + "/cert.pem 2>/dev/null";
+    return std::system(cmd.c_str()) == 0;
+}
+}  // namespace
+
+TEST_CASE("HttpTransport speaks HTTPS and checks the server's certificate", "[client][integration]") {
+    const std::string dir = std::filesystem::temp_directory_path() / ("recrypt_tls_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    REQUIRE(make_certificate(dir));
+    mesh::test::SeededRandom rng(6);
+    const Person alice(rng);
+    {
+        TlsServer server(dir);
+        HttpOptions o;
+        o.ca_file = dir + "/cert.pem";
+        o.timeout = std::chrono::milliseconds(3000);
+        auto t = HttpTransport::create(server.url(), o).value();
+        Client c(*t, alice.auth, alice.profile_udf);
+        REQUIRE_OK(c.hello());
+    }
+    {
+        TlsServer server(dir);  // the system's trust store does not know this certificate
+        HttpOptions o;
+        o.timeout = std::chrono::milliseconds(3000);
+        auto t = HttpTransport::create(server.url(), o).value();
+        Client c(*t, alice.auth, alice.profile_udf);
+        const auto r = c.hello();
+        CHECK_ERRC(r, Errc::io);
+        if (!r) CHECK(r.error().message.find("TLS handshake") != std::string::npos);
+    }
+    std::filesystem::remove_all(dir);
 }

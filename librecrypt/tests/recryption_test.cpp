@@ -345,4 +345,11 @@ TEST_CASE("the service refuses duplicates and entries for another key", "[recryp
     CHECK_ERRC(recrypt::make_member_entry(g, g.public_key(), rng), Errc::invalid_argument);
     CHECK_ERRC(service.set_status(g.kid(), "MAAA-AAAA", recrypt::MemberStatus::revoked), Errc::not_found);
     CHECK(service.size() == 1);
+    REQUIRE_OK(service.add_entry(other.public_key(), recrypt::make_member_entry(other, m.public_key(), rng).value(),
+                                 "MGROUP-ID", "MPROFILE"));
+    const auto idx = service.combined(other.kid(), m.public_key().kid()).value();
+    CHECK(idx.group_id == "MGROUP-ID");
+    CHECK(idx.member_udf == "MPROFILE");
+    CHECK(idx.encryption_key_udf == other.kid());
+    CHECK_ERRC(service.combined(g.kid(), other.kid()), Errc::not_found);
 }

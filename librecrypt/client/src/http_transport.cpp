@@ -137,7 +137,9 @@ Result<HttpResponse> HttpTransport::post(std::string_view path, std::string_view
         return r;
     }
     beast::ssl_stream<beast::tcp_stream> stream(m.ioc, *m.ssl_ctx);
-    if (!SSL_set_tlsext_host_name(stream.native_handle(), m.host.c_str())) {
+    // SSL_set_tlsext_host_name, without the macro's C-style cast
+    if (SSL_ctrl(stream.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                 const_cast<char*>(m.host.c_str())) != 1) {
         return fail(Errc::io, where + ": cannot set the TLS server name");
     }
     if (m.options.verify_peer) stream.set_verify_callback(ssl::host_name_verification(m.host));

@@ -62,11 +62,24 @@ private:
     std::size_t calls_ = 0;
 };
 
+/// CombinedToGroup (seed 002 §4.4.4): which group and member a (group key, member key) pair
+/// belongs to, so RecryptData finds them without scanning members.
+struct CombinedToGroup {
+    std::string encryption_key_udf;
+    std::string member_key_udf;
+    std::string member_udf;  ///< the member's profile UDF ("" when not recorded)
+    std::string group_id;    ///< the group's UDF ("" when not recorded)
+};
+
 /// The service's side, in memory.
 class RecryptionService final : public Service {
 public:
-    /// Stores an entry; already_exists if one is there for the pair.
-    mesh::Result<void> add_entry(const Point& group_key, UserDecryptionEntry entry);
+    /// Stores an entry; already_exists if one is there for the pair. `group_id` and
+    /// `member_udf` are recorded in the CombinedToGroup index.
+    mesh::Result<void> add_entry(const Point& group_key, UserDecryptionEntry entry, std::string group_id = {},
+                                 std::string member_udf = {});
+    /// The index record of a pair; not_found if none.
+    mesh::Result<CombinedToGroup> combined(std::string_view group_kid, std::string_view member_kid) const;
     mesh::Result<void> set_status(std::string_view group_kid, std::string_view member_kid, MemberStatus status);
     mesh::Result<RecryptReply> recrypt(std::string_view group_kid, std::string_view member_kid,
                                        const Point& t) override;
@@ -74,6 +87,7 @@ public:
 
 private:
     struct Stored {
+        CombinedToGroup index;
         Point group_key;
         Scalar recryption_key;
         std::vector<dare::Json> decryption_keys;
