@@ -66,6 +66,30 @@ public:
             group_keys.emplace(id, rec->encryption_key);
             return reply(tx, 201, "created");
         }
+        if (auto* r = std::get_if<GetGroupRequest>(&*req)) {
+            const auto it = groups.find(r->group_id);
+            if (it == groups.end()) return reply(tx, 404, "no such group");
+            RecryptionGroup g = clone(it->second);
+            for (const auto& [udf, info] : members) {
+                MemberEntry m;
+                m.member_udf = udf;
+                m.status = info.status;
+                m.authentication_key = auth_keys.at(info.auth_kid);
+                g.members.push_back(std::move(m));
+            }
+            return reply(tx, 201, "ok", {{"RecryptionGroup", to_json(g, false)}});
+        }
+        if (auto* r = std::get_if<UpdateGroupRequest>(&*req)) {
+            const auto it = groups.find(r->group.group_id);
+            if (it == groups.end()) return reply(tx, 404, "no such group");
+            if (admins[r->group.group_id] != who->keyid) return reply(tx, 403, "not an administrator");
+            auto rec = verify_key_record(*r->group.signed_key, r->group.group_id);
+            if (!rec) return reply(tx, 400, rec.error().message);
+            group_keys.insert_or_assign(r->group.group_id, rec->encryption_key);
+            it->second.past_keys = r->group.past_keys;
+            it->second.signed_key = r->group.signed_key;
+            return reply(tx, 202, "updated");
+        }
         if (auto* r = std::get_if<GetKeyRequest>(&*req)) {
             const auto it = groups.find(r->group_id);
             if (it == groups.end()) return reply(tx, 404, "no such group");
@@ -202,6 +226,23 @@ TEST_CASE("the client manages a group and members open envelopes through the ser
     CHECK_ERRC(bob_client.open(env, {&bob.device}), Errc::permission_denied);
 
     CHECK_ERRC(alice_client.get_key("MAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA"), Errc::not_found);
+
+    // GetGroup lists Bob, suspended, and no secrets
+    const RecryptionGroup seen = alice_client.get_group(group.group_id).value();
+    REQUIRE(seen.members.size() == 1);
+    CHECK(seen.members[0].member_udf == bob.profile_udf);
+    CHECK(seen.members[0].status == MemberStatus::suspended);
+    CHECK(seen.members[0].entries.empty());
+
+    // rollover through UpdateGroup: a new key record; the old one kept for old data
+    const GroupKey next = GroupKey::generate(rng);
+    RecryptionGroup rolled = clone(group);
+    rolled.past_keys.push_back(*group.signed_key);
+    rolled.signed_key = sign_key_record(KeyRecord{group.group_id, admin.signature.public_key(), next.public_key(), ""},
+                                        admin.signature, rng).value();
+    CHECK_ERRC(bob_client.update_group(clone(rolled)), Errc::permission_denied);
+    REQUIRE_OK(alice_client.update_group(std::move(rolled)));
+    CHECK(alice_client.get_key(group.group_id).value().encryption_key == next.public_key());
 }
 
 TEST_CASE("a key record not signed by the group is refused", "[client][unit]") {
