@@ -18,6 +18,14 @@ struct Context {
     std::function<mesh::Result<void>()> action;
     std::string command;  ///< "udf digest", for error messages
     std::string home;     ///< --home: the key store (default $RECRYPT_HOME, $XDG_DATA_HOME/recrypt)
+
+    /// A CLI11 callback that makes `f` the action of the command named `name`.
+    std::function<void()> bind(std::string name, std::function<mesh::Result<void>()> f) {
+        return [this, name = std::move(name), f = std::move(f)] {
+            command = name;
+            action = f;
+        };
+    }
 };
 
 void add_udf_commands(CLI::App& app, Context& ctx);

@@ -10,15 +10,15 @@
 
 namespace recrypt_cli {
 
-mesh::Result<int> open_input(const std::string& path) {
-    if (path == "-") return STDIN_FILENO;
+mesh::Result<Input> Input::open(const std::string& path) {
+    if (path == "-") return Input(STDIN_FILENO);
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return mesh::fail(mesh::Errc::io, path + ": " + std::strerror(errno));
-    return fd;
+    return Input(fd);
 }
 
-void close_input(int fd) {
-    if (fd != STDIN_FILENO) ::close(fd);
+Input::~Input() {
+    if (fd_ > STDIN_FILENO) ::close(fd_);
 }
 
 mesh::Result<mesh::SecureBytes> read_secret_line(std::string_view what) {

@@ -9,10 +9,22 @@
 
 namespace recrypt_cli {
 
-/// Opens FILE for reading ("-" is standard input); returns the file descriptor.
-mesh::Result<int> open_input(const std::string& path);
-/// Closes a descriptor from open_input (standard input is left open).
-void close_input(int fd);
+/// FILE opened for reading ("-" is standard input), closed when it goes out of scope
+/// (standard input is left open).
+class Input final {
+public:
+    static mesh::Result<Input> open(const std::string& path);
+    Input(Input&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    Input& operator=(Input&&) = delete;
+    Input(const Input&) = delete;
+    Input& operator=(const Input&) = delete;
+    ~Input();
+    [[nodiscard]] int fd() const noexcept { return fd_; }
+
+private:
+    explicit Input(int fd) : fd_(fd) {}
+    int fd_;
+};
 /// Reads one secret line from standard input (the trailing newline removed).
 mesh::Result<mesh::SecureBytes> read_secret_line(std::string_view what);
 /// Writes one line to standard output; io error if stdout fails (e.g. a closed pipe).

@@ -199,11 +199,8 @@ Result<void> run_encode(const EncodeArgs& a, const std::string& home) {
     }
     if (a.aead == "aes256-gcm") o.aead = dare::Aead::aes256_gcm;
 
-    MESH_ASSIGN_OR_RETURN(const int in, open_input(a.file));
-    struct Closer {
-        int fd;
-        ~Closer() { close_input(fd); }
-    } closer{in};
+    MESH_ASSIGN_OR_RETURN(const Input input, Input::open(a.file));
+    const int in = input.fd();
     struct stat st {};
     std::uint64_t total = 0;
     dare::ContentMeta meta;
@@ -331,11 +328,8 @@ Result<void> run_decode(const DecodeArgs& a, const std::string& home) {
             return fail(Errc::invalid_argument, a.file + ": does not end in .dare; name the output with -o");
         }
     }
-    MESH_ASSIGN_OR_RETURN(const int in, open_input(a.file));
-    struct Closer {
-        int fd;
-        ~Closer() { close_input(fd); }
-    } closer{in};
+    MESH_ASSIGN_OR_RETURN(const Input input, Input::open(a.file));
+    const int in = input.fd();
     struct stat st {};
     const std::uint64_t total = (a.file != "-" && ::fstat(in, &st) == 0) ? static_cast<std::uint64_t>(st.st_size) : 0;
     std::vector<std::uint8_t> head;
@@ -365,11 +359,8 @@ Result<void> run_decode(const DecodeArgs& a, const std::string& home) {
 }
 
 Result<void> run_info(const std::string& file) {
-    MESH_ASSIGN_OR_RETURN(const int in, open_input(file));
-    struct Closer {
-        int fd;
-        ~Closer() { close_input(fd); }
-    } closer{in};
+    MESH_ASSIGN_OR_RETURN(const Input input, Input::open(file));
+    const int in = input.fd();
     std::vector<std::uint8_t> head;
     MESH_ASSIGN_OR_RETURN(const bool json, is_json_form(in, head));
     PrefixedSource src(std::move(head), in);
@@ -393,12 +384,6 @@ Result<void> run_info(const std::string& file) {
 void add_dare_commands(CLI::App& app, Context& ctx) {
     auto* dare_cmd = app.add_subcommand("dare", "DARE envelopes: encrypt and sign files, open them, inspect them");
     dare_cmd->require_subcommand(1);
-    const auto set = [&ctx](std::string name, std::function<Result<void>()> f) {
-        return [&ctx, name = std::move(name), f = std::move(f)] {
-            ctx.command = name;
-            ctx.action = f;
-        };
-    };
     {
         auto a = std::make_shared<EncodeArgs>();
         auto* c = dare_cmd->add_subcommand("encode", "Make an envelope of a file: encrypted with --to, signed with --sign");
@@ -412,7 +397,7 @@ void add_dare_commands(CLI::App& app, Context& ctx) {
         c->add_flag("--force", a->force, "replace an existing output file");
         c->footer("Examples:\n  recrypt dare encode report.pdf --to bob --sign\n"
                   "  tar c dir | recrypt dare encode - --to bob.pub.json -o dir.tar.dare");
-        c->callback(set("dare encode", [a, sign, &ctx] {
+        c->callback(ctx.bind("dare encode", [a, sign, &ctx] {
             a->sign_set = sign->count() > 0;
             return run_encode(*a, ctx.home);
         }));
@@ -425,14 +410,14 @@ void add_dare_commands(CLI::App& app, Context& ctx) {
         c->add_flag("--force", a->force, "replace an existing output file");
         c->footer("The output file appears only once the whole envelope has verified.\n"
                   "Example:\n  recrypt dare decode report.pdf.dare");
-        c->callback(set("dare decode", [a, &ctx] { return run_decode(*a, ctx.home); }));
+        c->callback(ctx.bind("dare decode", [a, &ctx] { return run_decode(*a, ctx.home); }));
     }
     {
         auto file = std::make_shared<std::string>();
         auto* c = dare_cmd->add_subcommand("info", "Show an envelope's header as JSON (no keys needed, no secrets shown)");
         c->add_option("FILE", *file, "envelope, - for standard input")->required();
         c->footer("Example:\n  recrypt dare info report.pdf.dare");
-        c->callback(set("dare info", [file] { return run_info(*file); }));
+        c->callback(ctx.bind("dare info", [file] { return run_info(*file); }));
     }
 }
 

@@ -18,18 +18,12 @@ using mesh::Result;
 void add_key_commands(CLI::App& app, Context& ctx) {
     auto* key = app.add_subcommand("key", "Keys in the local store: an encryption and a signature key per name");
     key->require_subcommand(1);
-    const auto set = [&ctx](std::string name, std::function<Result<void>()> f) {
-        return [&ctx, name = std::move(name), f = std::move(f)] {
-            ctx.command = name;
-            ctx.action = f;
-        };
-    };
     {
         auto name = std::make_shared<std::string>();
         auto* c = key->add_subcommand("generate", "Make a new key pair set; prints its encryption key's UDF");
         c->add_option("--name", *name, "name to store it under")->required();
         c->footer("Example:\n  recrypt key generate --name alice");
-        c->callback(set("key generate", [name, &ctx]() -> Result<void> {
+        c->callback(ctx.bind("key generate", [name, &ctx]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(KeyStore store, KeyStore::open(ctx.home));
             MESH_ASSIGN_OR_RETURN(const StoredKey k, store.generate(*name));
             return print_line(k.encryption.kid());
@@ -42,7 +36,7 @@ void add_key_commands(CLI::App& app, Context& ctx) {
         c->add_option("NAME", *name, "key name or fingerprint")->required();
         c->add_option("-o,--output", *out, "file to write (default standard output)");
         c->footer("Example:\n  recrypt key export alice -o alice.pub.json");
-        c->callback(set("key export", [name, out, &ctx]() -> Result<void> {
+        c->callback(ctx.bind("key export", [name, out, &ctx]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(KeyStore store, KeyStore::open(ctx.home));
             MESH_ASSIGN_OR_RETURN(const StoredKey k, store.resolve(*name));
             std::string text = dare::to_json_pretty(key_to_json(k, false));
@@ -56,7 +50,7 @@ void add_key_commands(CLI::App& app, Context& ctx) {
         auto* c = key->add_subcommand("import", "Add someone's public key file to the store");
         c->add_option("FILE", *file, "public key file (from recrypt key export)")->required();
         c->footer("Example:\n  recrypt key import bob.pub.json");
-        c->callback(set("key import", [file, &ctx]() -> Result<void> {
+        c->callback(ctx.bind("key import", [file, &ctx]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(KeyStore store, KeyStore::open(ctx.home));
             MESH_ASSIGN_OR_RETURN(std::string text, read_small_file(*file));
             auto j = dare::parse_json(text);
@@ -72,7 +66,7 @@ void add_key_commands(CLI::App& app, Context& ctx) {
     }
     {
         auto* c = key->add_subcommand("list", "List the keys: name, encryption UDF, signature UDF, kind");
-        c->callback(set("key list", [&ctx]() -> Result<void> {
+        c->callback(ctx.bind("key list", [&ctx]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(KeyStore store, KeyStore::open(ctx.home));
             MESH_ASSIGN_OR_RETURN(const auto keys, store.list());
             for (const auto& k : keys) {

@@ -29,10 +29,9 @@ struct DigestOptions {
 
 // The data digest of FILE or standard input.
 Result<mesh::Digest512> digest_input(const std::string& file, udf::DigestAlg alg) {
-    MESH_ASSIGN_OR_RETURN(const int fd, open_input(file));
+    MESH_ASSIGN_OR_RETURN(const Input in, Input::open(file));
     udf::ContentDigester digester(alg);
-    const auto read = udf::digest_fd(fd, digester);
-    close_input(fd);
+    const auto read = udf::digest_fd(in.fd(), digester);
     if (!read) return mesh::fail(read.error().code, (file == "-" ? "standard input" : file) + ": " + read.error().message);
     return digester.finish_data_digest();
 }
@@ -154,12 +153,6 @@ void add_udf_commands(CLI::App& app, Context& ctx) {
     auto* udf_cmd = app.add_subcommand("udf", "Uniform Data Fingerprints: digests, keys, shares, EARLs");
     udf_cmd->require_subcommand(1);
     const auto bits_range = CLI::Range(udf::kMinBits, udf::kMaxDigestBits);
-    const auto set = [&ctx](std::string name, std::function<Result<void>()> f) {
-        return [&ctx, name = std::move(name), f = std::move(f)] {
-            ctx.command = name;
-            ctx.action = f;
-        };
-    };
 
     {
         auto o = std::make_shared<DigestOptions>();
@@ -173,7 +166,7 @@ void add_udf_commands(CLI::App& app, Context& ctx) {
             ->check(bits_range)->capture_default_str();
         c->footer("Example:\n  recrypt udf digest report.pdf --content-type application/pdf\n"
                   "  echo -n hello | recrypt udf digest - --alg sha3 --bits 200");
-        c->callback(set("udf digest", [o] { return run_digest(*o); }));
+        c->callback(ctx.bind("udf digest", [o] { return run_digest(*o); }));
     }
     {
         auto o = std::make_shared<DigestOptions>();
@@ -185,7 +178,7 @@ void add_udf_commands(CLI::App& app, Context& ctx) {
         c->add_option("--content-type", o->content_type, "content type")->capture_default_str();
         c->add_option("--bits", o->bits, "precision in bits (100-440)")->check(bits_range)->capture_default_str();
         c->footer("Example:\n  recrypt udf mac minutes.txt --key NDD7-6CMX-H2FW-ISAL-K4VB-DQ3E-PEDM");
-        c->callback(set("udf mac", [o] { return run_mac(*o); }));
+        c->callback(ctx.bind("udf mac", [o] { return run_mac(*o); }));
     }
     {
         auto bits = std::make_shared<unsigned>(128);
@@ -193,7 +186,7 @@ void add_udf_commands(CLI::App& app, Context& ctx) {
         c->add_option("--bits", *bits, "bits of randomness (multiple of 8, 128-512)")
             ->check(CLI::Range(128, 512))->capture_default_str();
         c->footer("Example:\n  recrypt udf nonce --bits 256");
-        c->callback(set("udf nonce", [bits]() -> Result<void> {
+        c->callback(ctx.bind("udf nonce", [bits]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(const std::string n, udf::make_nonce(mesh::system_random(), *bits));
             return print_line(n);
         }));
@@ -204,7 +197,7 @@ void add_udf_commands(CLI::App& app, Context& ctx) {
         c->add_option("--bits", *bits, "bits of key (multiple of 8, 128-512)")
             ->check(CLI::Range(128, 512))->capture_default_str();
         c->footer("Example:\n  recrypt udf key --bits 256");
-        c->callback(set("udf key", [bits]() -> Result<void> {
+        c->callback(ctx.bind("udf key", [bits]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(const mesh::SecureBytes k,
                                   udf::make_encryption_key(mesh::system_random(), *bits));
             return print_line(udf::present_full(k.expose_secret()));
@@ -221,7 +214,7 @@ void add_udf_commands(CLI::App& app, Context& ctx) {
                                    "RFC 8032 private seed, base64url (ed25519, ed448); - reads standard input");
         pub->excludes(seed);
         c->footer("Example:\n  recrypt udf key-fingerprint --alg ed25519 --public hXYwxCyxUZj5MvaA0jWVXlZKKOUFCLOcEGFeX4K7GPc");
-        c->callback(set("udf key-fingerprint", [o]() -> Result<void> {
+        c->callback(ctx.bind("udf key-fingerprint", [o]() -> Result<void> {
             if (o->public_key.empty() == o->seed.empty()) {
                 return mesh::fail(Errc::invalid_argument, "give exactly one of --public and --seed");
             }
@@ -240,7 +233,7 @@ void add_udf_commands(CLI::App& app, Context& ctx) {
                                 "the secret as a UDF (its whole binary, type byte included, is shared)");
         hex->excludes(u);
         c->footer("Example:\n  recrypt udf split --threshold 2 --shares 3 --secret-hex 764F4125A81FC984510E473432497AD2");
-        c->callback(set("udf split", [o]() -> Result<void> {
+        c->callback(ctx.bind("udf split", [o]() -> Result<void> {
             if (o->secret_hex.empty() == o->secret_udf.empty()) {
                 return mesh::fail(Errc::invalid_argument, "give exactly one of --secret-hex and --secret");
             }
@@ -254,7 +247,7 @@ void add_udf_commands(CLI::App& app, Context& ctx) {
         c->add_option("SHARE", *shares, "share UDFs, at least the threshold")->required();
         c->add_flag("--udf", *as_udf, "print the secret as a UDF (for secrets split with --secret)");
         c->footer("Example:\n  recrypt udf recover SAQM-JPZ2-TI3G-ZC4N-HNMZ-HREO-EVNC-A SARG-DHZN-QNJQ-MD47-B7YC-ZZKF-3UMI-S");
-        c->callback(set("udf recover", [shares, as_udf] { return run_recover(*shares, *as_udf); }));
+        c->callback(ctx.bind("udf recover", [shares, as_udf] { return run_recover(*shares, *as_udf); }));
     }
     {
         auto domain = std::make_shared<std::string>();
@@ -264,7 +257,7 @@ void add_udf_commands(CLI::App& app, Context& ctx) {
         c->add_option("--key", *key, "encryption-key UDF (default: a new random key)");
         c->footer("Prints two lines: udf://DOMAIN/KEY and the content identifier to GET.\n"
                   "Example:\n  recrypt udf earl --domain example.com --key EAYD-XWZT-KLWY-LAM5-65GD-II6N-MPZS-TP");
-        c->callback(set("udf earl", [domain, key] { return run_earl(*domain, *key); }));
+        c->callback(ctx.bind("udf earl", [domain, key] { return run_earl(*domain, *key); }));
     }
 }
 
