@@ -302,6 +302,7 @@ Json to_json(const ContentMeta& m) {
     };
     put("UniqueId", m.unique_id);
     put("MessageType", m.message_type);
+    put("Event", m.event);
     put("cty", m.content_type);
     put("Filename", m.filename);
     put("Created", m.created);
@@ -314,6 +315,10 @@ Result<ContentMeta> content_meta_from_json(const Json& j, const std::string& pat
     ContentMeta m;
     MESH_ASSIGN_OR_RETURN(m.unique_id, r.optional_string("UniqueId"));
     MESH_ASSIGN_OR_RETURN(m.message_type, r.optional_string("MessageType"));
+    MESH_ASSIGN_OR_RETURN(m.event, r.optional_string("Event", 16));
+    if (m.event && *m.event != "New" && *m.event != "Update" && *m.event != "Delete") {
+        return fail(Errc::malformed, r.member_path("Event") + ": New, Update or Delete");
+    }
     MESH_ASSIGN_OR_RETURN(m.content_type, r.optional_string("cty"));
     MESH_ASSIGN_OR_RETURN(m.filename, r.optional_string("Filename"));
     MESH_ASSIGN_OR_RETURN(m.created, r.optional_string("Created"));

@@ -198,6 +198,27 @@ std::string reference_json(const Json& value, const std::vector<std::string>& wr
     return out;
 }
 
+Result<Json> parse_reference_json(std::string_view text, const JsonLimits& limits) {
+    std::string clean;
+    clean.reserve(text.size());
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string && c == '\\' && i + 1 < text.size()) {
+            clean.push_back(c);
+            clean.push_back(text[++i]);
+            continue;
+        }
+        if (c == '"') in_string = !in_string;
+        if (in_string && (c == '\n' || c == '\r')) {
+            while (i + 1 < text.size() && text[i + 1] == ' ') ++i;  // the indent after the break
+            continue;
+        }
+        clean.push_back(c);
+    }
+    return parse_json(clean, limits);
+}
+
 mesh::Digest512 combine_digest(const std::optional<mesh::Digest512>& a, const std::optional<mesh::Digest512>& b) {
     const mesh::Digest512 zero{};
     return mesh::sha512({a ? std::span<const std::uint8_t>(*a) : std::span<const std::uint8_t>(zero),

@@ -51,7 +51,9 @@ TEST_CASE("envelopes round trip in both forms for every kind and boundary size",
     o.chunk_bytes = kChunk;
     if (encrypt) o.recipients = {alice.enc.public_key(), bob.enc.public_key()};
     if (sign) o.signers = {&alice.sig};
-    o.meta = dare::ContentMeta{"text/plain", "notes.txt", "2026-11-22T01:00:00Z", std::nullopt, std::nullopt, std::nullopt};
+    o.meta = dare::ContentMeta::of_type("text/plain");
+    o.meta->filename = "notes.txt";
+    o.meta->created = "2026-11-22T01:00:00Z";
     o.annotations = {pattern(10), mesh::Bytes()};
     const mesh::Bytes payload = pattern(size);
 
@@ -127,7 +129,7 @@ TEST_CASE("every single-byte flip and every truncation of a sealed envelope fail
     o.recipients = {alice.enc.public_key()};
     o.signers = {&alice.sig};
     o.chunk_bytes = 1024;
-    o.meta = dare::ContentMeta{"text/plain", std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+    o.meta = dare::ContentMeta::of_type("text/plain");
     o.annotations = {pattern(5)};
     const mesh::Bytes env = dare::encode_binary(o, rng, pattern(2500)).value();
     dare::PrivateKeyAgreement keys;
@@ -271,7 +273,7 @@ TEST_CASE("signatures: verified, unknown, tampered and required", "[envelope][un
     const Party carol = make_party(rng);
     dare::EncodeOptions o;
     o.signers = {&alice.sig, &carol.sig};
-    o.meta = dare::ContentMeta{"text/plain", std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+    o.meta = dare::ContentMeta::of_type("text/plain");
     const mesh::Bytes env = dare::encode_binary(o, rng, mesh::as_bytes("signed words")).value();
 
     const auto both = dare::decode_binary(env, {nullptr, lookup_for({&alice, &carol}), true}).value();

@@ -141,4 +141,9 @@ TEST_CASE("the reference layout wraps long binary strings", "[sequence][unit]") 
     for (std::size_t at; (at = joined.find("\n  ")) != std::string::npos;) joined.erase(at, 3);
     CHECK(joined.find("\"" + b64 + "\"") != std::string::npos);
     CHECK(dare::to_json(dare::parse_json(seq::reference_json(j)).value()) == dare::to_json(j));
+    // the wrapped form reads back through the reference-JSON reader, not the strict one
+    CHECK_FALSE(dare::parse_json(out).has_value());
+    CHECK(dare::to_json(seq::parse_reference_json(out).value()) == dare::to_json(j));
+    // escapes and newlines outside strings are left alone
+    CHECK(seq::parse_reference_json("{\n  \"a\": \"x\\\"y\"}").value().find("a")->as_string() == "x\"y");
 }

@@ -29,8 +29,7 @@ Split split_key(const Scalar& a, mesh::RandomSource& rng) {
 Result<dare::Json> seal_decryption_key(const Scalar& d, const Point& member_key, mesh::RandomSource& rng) {
     dare::EncodeOptions o;
     o.recipients = {member_key};
-    o.meta = dare::ContentMeta{std::string(kDecryptionKeyType), std::nullopt, std::nullopt,
-                               std::nullopt, std::nullopt, std::nullopt};
+    o.meta = dare::ContentMeta::of_type(std::string(kDecryptionKeyType));
     return dare::encode_value(o, rng, d.expose_secret());
 }
 

@@ -224,7 +224,7 @@ Result<Json> sign_key_record(const KeyRecord& record, const dare::SignaturePriva
                                                                {"Issued", Json(record.issued.empty() ? now_rfc3339() : record.issued)}})}});
     dare::EncodeOptions o;
     o.signers = {&key};
-    o.meta = dare::ContentMeta{std::string(kKeyRecordType), std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+    o.meta = dare::ContentMeta::of_type(std::string(kKeyRecordType));
     return dare::encode_value(o, rng, mesh::as_bytes(dare::to_json(payload)));
 }
 

@@ -71,7 +71,15 @@ struct ContentMeta {
     std::optional<std::string> modified;      ///< "Modified", RFC 3339
     std::optional<std::string> unique_id;     ///< "UniqueId"
     std::optional<std::string> message_type;  ///< "MessageType"
+    std::optional<std::string> event;         ///< "Event": New, Update or Delete (catalogs)
     friend bool operator==(const ContentMeta&, const ContentMeta&) = default;
+
+    /// A ContentMeta with only the content type set.
+    static ContentMeta of_type(std::string cty) {
+        ContentMeta m;
+        m.content_type = std::move(cty);
+        return m;
+    }
 };
 Json to_json(const ContentMeta& m);
 mesh::Result<ContentMeta> content_meta_from_json(const Json& j, const std::string& path);

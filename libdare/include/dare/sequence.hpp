@@ -47,6 +47,10 @@ mesh::Result<FrameView> read_frame_before(std::span<const std::uint8_t> data, st
 /// whose strings are binary).
 std::string reference_json(const Json& value, const std::vector<std::string>& wrap_binary = {});
 
+/// Parses JSON written in the reference's layout: the line breaks it puts inside base64url
+/// strings (a raw newline and the spaces after it) are removed before the strict parse.
+mesh::Result<Json> parse_reference_json(std::string_view text, const JsonLimits& limits = {});
+
 /// CombineDigest(a, b) = SHA-512(a || b), an absent input counting as 64 zero bytes.
 mesh::Digest512 combine_digest(const std::optional<mesh::Digest512>& a, const std::optional<mesh::Digest512>& b);
 

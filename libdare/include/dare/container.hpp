@@ -1,0 +1,91 @@
+// dare/container.hpp: DARE containers as an append-only, tamper-evident store (FORMATS.md §3).
+//
+// A container file is a sequence of frames (dare/sequence.hpp). Frame 0 says what it is
+// ({"SequenceInfo": {"DataEncoding": "JSON", "ContainerType": ..., "Index": 0}}); frame n > 0
+// carries {"ContentMetaData": ..., "SequenceInfo": {"Index": n}}, the payload, and for Digest
+// and Chain containers a trailer with HeaderDigest (SHA-512 of the header record: our
+// addition, so a damaged header is caught too), PayloadDigest (SHA-512 of the payload) and, for Chain,
+// ChainDigest_n = SHA-512(ChainDigest_(n-1) || PayloadDigest_n), the intended rule (the
+// reference's published chain uses zeros for the previous value every time; see
+// docs/container.md).
+//
+// Durability: append writes a whole frame with one write(2) and, with SyncPolicy::every_append,
+// fsyncs before returning, so an acknowledged frame survives a crash. open() walks the file: a
+// torn or garbage tail (the end does not parse back to a whole frame) is cut back to the last
+// whole frame and reported; damage in the middle (later frames still parse) or any digest or
+// chain mismatch is an error naming the frame: nothing damaged is returned as data.
+// Random access by frame number and by object id (ContentMeta.UniqueId, the latest frame).
+// Thread-safety: one writer; reads may run concurrently with each other and with appends.
+// Errors: already_exists (create over a file), not_found (no file, no frame, no object),
+// malformed (frame or header syntax, damage in the middle), auth_failed (a digest or chain
+// mismatch), unsupported (container type), io (the OS).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <dare/envelope.hpp>
+#include <mesh/bytes.hpp>
+#include <mesh/result.hpp>
+
+namespace dare {
+
+enum class ContainerType : std::uint8_t { list, digest, chain };
+std::string_view container_type_name(ContainerType t) noexcept;  // "List", "Digest", "Chain"
+
+enum class SyncPolicy : std::uint8_t {
+    none,          ///< leave it to the OS (tests, bulk loads)
+    every_append,  ///< fsync before append returns
+};
+
+struct ContainerOptions {
+    SyncPolicy sync = SyncPolicy::every_append;
+    std::size_t max_frame_bytes = std::size_t{64} << 20;
+};
+
+struct OpenReport {
+    std::uint64_t frames = 0;           ///< whole frames, frame 0 included
+    std::uint64_t truncated_bytes = 0;  ///< a torn tail cut off
+};
+
+struct ContainerFrame {
+    std::uint64_t index = 0;
+    ContentMeta meta;
+    mesh::Bytes payload;
+};
+
+class Container final {
+public:
+    static mesh::Result<Container> create(const std::string& path, ContainerType type, ContainerOptions options = {});
+    static mesh::Result<Container> open(const std::string& path, ContainerOptions options = {},
+                                        OpenReport* report = nullptr);
+    Container(Container&&) noexcept;
+    Container& operator=(Container&&) noexcept;
+    ~Container();
+
+    [[nodiscard]] ContainerType type() const noexcept;
+    /// Frames in the file, frame 0 included.
+    [[nodiscard]] std::uint64_t frames() const;
+    /// Appends a frame; returns its index once it is written (and synced, by the policy).
+    mesh::Result<std::uint64_t> append(std::span<const std::uint8_t> payload, const ContentMeta& meta);
+    /// Frame `index` (1 .. frames()-1), its digest checked again.
+    mesh::Result<ContainerFrame> read(std::uint64_t index) const;
+    /// The latest frame whose ContentMeta.UniqueId is `id`.
+    mesh::Result<std::uint64_t> find(std::string_view unique_id) const;
+    /// Reads and checks every frame again (digests and chain).
+    mesh::Result<void> verify() const;
+
+private:
+    struct State;
+    explicit Container(std::unique_ptr<State> s);
+    std::unique_ptr<State> s_;
+};
+
+}  // namespace dare

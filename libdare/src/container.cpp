@@ -1,0 +1,388 @@
+#include <dare/container.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <dare/sequence.hpp>
+
+namespace dare {
+using mesh::Errc;
+using mesh::fail;
+using mesh::Result;
+
+namespace {
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+Result<void> write_all(int fd, std::span<const std::uint8_t> data, const std::string& path) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return fail(Errc::io, errno_text(path));
+        }
+        data = data.subspan(static_cast<std::size_t>(n));
+    }
+    return mesh::ok();
+}
+
+Result<void> pread_all(int fd, std::uint64_t at, std::span<std::uint8_t> out, const std::string& path) {
+    std::size_t got = 0;
+    while (got < out.size()) {
+        const ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(at + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(Errc::io, errno_text(path));
+        if (n == 0) return fail(Errc::malformed, path + ": ends inside a frame");
+        got += static_cast<std::size_t>(n);
+    }
+    return mesh::ok();
+}
+
+Result<void> sync_dir(const std::string& path) {
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (d < 0) return fail(Errc::io, errno_text(dir));
+    const int rc = ::fsync(d);
+    ::close(d);
+    if (rc != 0) return fail(Errc::io, errno_text(dir));
+    return mesh::ok();
+}
+
+std::string text_of(std::span<const std::uint8_t> b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+
+struct FrameInfo {
+    std::uint64_t start;
+    std::uint64_t end;
+};
+}  // namespace
+
+std::string_view container_type_name(ContainerType t) noexcept {
+    switch (t) {
+        case ContainerType::list: return "List";
+        case ContainerType::digest: return "Digest";
+        case ContainerType::chain: return "Chain";
+    }
+    return "List";
+}
+
+struct Container::State {
+    std::string path;
+    int fd = -1;
+    ContainerType type = ContainerType::list;
+    ContainerOptions options;
+    std::mutex writer;                                 // one append at a time
+    mutable std::shared_mutex m;                       // frames, ids, chain
+    std::vector<FrameInfo> frames;                     // frame 0 included
+    std::unordered_map<std::string, std::uint64_t> ids;
+    std::optional<mesh::Digest512> chain;              // ChainDigest of the last frame
+    ~State() {
+        if (fd >= 0) ::close(fd);
+    }
+
+    [[nodiscard]] bool digests() const noexcept { return type != ContainerType::list; }
+
+    // The header and trailer of frame n, the frame bytes in `out`.
+    Result<mesh::Bytes> frame_bytes(const FrameInfo& f) const {
+        mesh::Bytes b(static_cast<std::size_t>(f.end - f.start));
+        MESH_TRY(pread_all(fd, f.start, b, path));
+        return b;
+    }
+};
+
+Container::Container(std::unique_ptr<State> s) : s_(std::move(s)) {}
+Container::Container(Container&&) noexcept = default;
+Container& Container::operator=(Container&&) noexcept = default;
+Container::~Container() = default;
+
+ContainerType Container::type() const noexcept { return s_->type; }
+
+std::uint64_t Container::frames() const {
+    const std::shared_lock lock(s_->m);
+    return s_->frames.size();
+}
+
+namespace {
+mesh::Bytes frame0(ContainerType type) {
+    const Json info(JsonObject{{"SequenceInfo", Json(JsonObject{{"DataEncoding", Json("JSON")},
+                                                                {"ContainerType", Json(container_type_name(type))},
+                                                                {"Index", Json(0)}})}});
+    const std::string header = sequence::reference_json(info);
+    const mesh::Bytes empty;
+    const std::span<const std::uint8_t> recs[] = {mesh::as_bytes(header), empty, empty};
+    return sequence::encode_frame(recs);
+}
+
+struct ParsedFrame {
+    std::uint64_t index;
+    ContentMeta meta;
+    std::optional<mesh::Digest512> header_digest;
+    std::optional<mesh::Digest512> payload_digest;
+    std::optional<mesh::Digest512> chain_digest;
+};
+
+Result<mesh::Digest512> digest_member(ObjectReader& r, std::string_view name) {
+    MESH_ASSIGN_OR_RETURN(const mesh::Bytes b, r.fixed_bytes(name, mesh::kSha512Bytes));
+    mesh::Digest512 d{};
+    std::copy(b.begin(), b.end(), d.begin());
+    return d;
+}
+
+// Frame n's header and trailer, checked against what the container type requires.
+Result<ParsedFrame> parse_frame(const sequence::FrameView& f, ContainerType type, const std::string& where) {
+    MESH_ASSIGN_OR_RETURN(const Json h, sequence::parse_reference_json(text_of(f.header)));
+    MESH_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::open(h, where + ".header"));
+    ParsedFrame p{};
+    MESH_ASSIGN_OR_RETURN(const auto meta, r.optional_bytes("ContentMetaData", 64 * 1024));
+    if (meta) {
+        MESH_ASSIGN_OR_RETURN(const Json mj, parse_json(text_of(*meta)));
+        MESH_ASSIGN_OR_RETURN(p.meta, content_meta_from_json(mj, where + ".ContentMetaData"));
+    }
+    MESH_ASSIGN_OR_RETURN(const Json* info, r.value("SequenceInfo"));
+    MESH_TRY(r.finish());
+    MESH_ASSIGN_OR_RETURN(ObjectReader si, ObjectReader::open(*info, where + ".SequenceInfo"));
+    MESH_ASSIGN_OR_RETURN(p.index, si.uint("Index"));
+    MESH_TRY(si.finish());
+    if (type == ContainerType::list) {
+        if (f.trailer && !f.trailer->empty()) return fail(Errc::malformed, where + ": a List frame with a trailer");
+        return p;
+    }
+    if (!f.trailer || f.trailer->empty()) return fail(Errc::malformed, where + ": trailer missing");
+    MESH_ASSIGN_OR_RETURN(const Json t, sequence::parse_reference_json(text_of(*f.trailer)));
+    MESH_ASSIGN_OR_RETURN(ObjectReader tr, ObjectReader::open(t, where + ".trailer"));
+    MESH_ASSIGN_OR_RETURN(p.header_digest, digest_member(tr, "HeaderDigest"));
+    MESH_ASSIGN_OR_RETURN(p.payload_digest, digest_member(tr, "PayloadDigest"));
+    if (type == ContainerType::chain) {
+        MESH_ASSIGN_OR_RETURN(p.chain_digest, digest_member(tr, "ChainDigest"));
+    }
+    MESH_TRY(tr.finish());
+    return p;
+}
+
+// Checks a parsed frame's digests against its header, payload and the previous chain value.
+// See open(): is the unreadable frame at `pos` damaged rather than torn?
+bool tail_is_damage(std::span<const std::uint8_t> file, std::uint64_t pos) {
+    if (auto last = sequence::read_frame_before(file, file.size()); last && last->start > pos) return true;
+    const std::uint64_t size = file.size();
+    // the leading tag and length declare a frame that ends exactly at the end of the file
+    if (const std::uint8_t lead = file[pos]; (lead & 0xFC) == 0xF4) {
+        const std::size_t m = std::size_t{1} << (lead & 3U);
+        if (size - pos >= 1 + m) {
+            std::uint64_t declared = 0;
+            for (std::size_t i = 0; i < m; ++i) declared = (declared << 8) | file[pos + 1 + i];
+            if (declared <= size && size - pos == 2 + 2 * m + declared) return true;
+        }
+    }
+    const std::uint8_t tag = file[size - 1];
+    if ((tag & 0xFC) != 0xF4) return false;
+    const std::size_t n = std::size_t{1} << (tag & 3U);
+    if (size < 2 * n + 2) return false;
+    std::uint64_t len = 0;
+    for (std::size_t i = 0; i < n; ++i) len = (len << 8) | file[size - 2 - i];
+    if (len > size - 2 * n - 2 || size - 2 * n - 2 - len != pos) return false;
+    bool length_matches = true;
+    for (std::size_t i = 0; i < n; ++i) length_matches = length_matches && file[pos + 1 + i] == file[size - 2 - i];
+    return file[pos] == tag || length_matches;
+}
+
+Result<void> check_frame(const ParsedFrame& p, const sequence::FrameView& f, ContainerType type,
+                         std::optional<mesh::Digest512>& chain, const std::string& where) {
+    if (type == ContainerType::list) return mesh::ok();
+    if (!mesh::secure_equal(mesh::sha512({f.header}), *p.header_digest)) {
+        return fail(Errc::auth_failed, where + ": header digest mismatch");
+    }
+    const mesh::Digest512 pd = mesh::sha512({f.payload});
+    if (!mesh::secure_equal(pd, *p.payload_digest)) return fail(Errc::auth_failed, where + ": payload digest mismatch");
+    if (type == ContainerType::chain) {
+        const mesh::Digest512 cd = sequence::combine_digest(chain, pd);
+        if (!mesh::secure_equal(cd, *p.chain_digest)) return fail(Errc::auth_failed, where + ": chain digest mismatch");
+        chain = cd;
+    }
+    return mesh::ok();
+}
+}  // namespace
+
+Result<Container> Container::create(const std::string& path, ContainerType type, ContainerOptions options) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return fail(errno == EEXIST ? Errc::already_exists : Errc::io, errno_text(path));
+    auto s = std::make_unique<State>();
+    s->path = path;
+    s->fd = fd;
+    s->type = type;
+    s->options = options;
+    const mesh::Bytes f0 = frame0(type);
+    MESH_TRY(write_all(fd, f0, path));
+    if (::fsync(fd) != 0) return fail(Errc::io, errno_text(path));
+    MESH_TRY(sync_dir(path));
+    s->frames.push_back(FrameInfo{0, f0.size()});
+    return Container(std::move(s));
+}
+
+Result<Container> Container::open(const std::string& path, ContainerOptions options, OpenReport* report) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+    if (fd < 0) return fail(errno == ENOENT ? Errc::not_found : Errc::io, errno_text(path));
+    auto s = std::make_unique<State>();
+    s->path = path;
+    s->fd = fd;
+    s->options = options;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return fail(Errc::io, errno_text(path));
+    mesh::Bytes file(static_cast<std::size_t>(st.st_size));
+    if (!file.empty()) MESH_TRY(pread_all(fd, 0, file, path));
+
+    // frame 0
+    auto f0 = sequence::read_frame(file, 0);
+    if (!f0) return fail(Errc::malformed, path + ": not a DARE container (" + f0.error().message + ")");
+    {
+        // Frame 0 has no digest: it is read strictly, so any change to it is noticed.
+        const std::string where = path + ": frame 0";
+        MESH_ASSIGN_OR_RETURN(const Json h, sequence::parse_reference_json(text_of(f0->header)));
+        MESH_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::open(h, where));
+        MESH_ASSIGN_OR_RETURN(const Json* info, r.value("SequenceInfo"));
+        MESH_TRY(r.finish());
+        MESH_ASSIGN_OR_RETURN(ObjectReader si, ObjectReader::open(*info, where + ".SequenceInfo"));
+        MESH_ASSIGN_OR_RETURN(const std::string encoding, si.string("DataEncoding", 16));
+        MESH_ASSIGN_OR_RETURN(const std::string type, si.string("ContainerType", 32));
+        MESH_ASSIGN_OR_RETURN(const std::uint64_t index, si.uint("Index"));
+        MESH_TRY(si.finish());
+        if (encoding != "JSON" || index != 0) return fail(Errc::malformed, where + ": not JSON frame 0");
+        if (!f0->payload.empty() || (f0->trailer && !f0->trailer->empty())) {
+            return fail(Errc::malformed, where + ": unexpected payload or trailer");
+        }
+        if (type == "List") {
+            s->type = ContainerType::list;
+        } else if (type == "Digest") {
+            s->type = ContainerType::digest;
+        } else if (type == "Chain") {
+            s->type = ContainerType::chain;
+        } else {
+            return fail(Errc::unsupported, where + ": container type '" + type + "' not supported");
+        }
+    }
+    s->frames.push_back(FrameInfo{0, f0->end});
+    std::uint64_t pos = f0->end;
+    while (pos < file.size()) {
+        auto f = sequence::read_frame(file, pos);
+        if (!f) {
+            // A torn write leaves a prefix of the last frame. Damage is anything else: whole
+            // frames after this one, or this frame complete to the end of the file (its
+            // trailing length and tag point back here) with its leading tag or length changed.
+            if (tail_is_damage(file, pos)) {
+                return fail(Errc::malformed, path + ": frame " + std::to_string(s->frames.size()) + " at offset " +
+                                                 std::to_string(pos) + " is damaged");
+            }
+            if (::ftruncate(fd, static_cast<off_t>(pos)) != 0 || ::fsync(fd) != 0) return fail(Errc::io, errno_text(path));
+            if (report != nullptr) report->truncated_bytes = file.size() - pos;
+            file.resize(static_cast<std::size_t>(pos));
+            break;
+        }
+        const std::uint64_t n = s->frames.size();
+        const std::string where = path + ": frame " + std::to_string(n);
+        MESH_ASSIGN_OR_RETURN(const ParsedFrame p, parse_frame(*f, s->type, where));
+        if (p.index != n) return fail(Errc::malformed, where + ": says it is frame " + std::to_string(p.index));
+        MESH_TRY(check_frame(p, *f, s->type, s->chain, where));
+        if (p.meta.unique_id) s->ids[*p.meta.unique_id] = n;
+        s->frames.push_back(FrameInfo{f->start, f->end});
+        pos = f->end;
+    }
+    if (report != nullptr) report->frames = s->frames.size();
+    return Container(std::move(s));
+}
+
+Result<std::uint64_t> Container::append(std::span<const std::uint8_t> payload, const ContentMeta& meta) {
+    State& s = *s_;
+    if (payload.size() > s.options.max_frame_bytes) {
+        return fail(Errc::limit_exceeded, "container: payload of " + std::to_string(payload.size()) + " bytes exceeds the limit");
+    }
+    const std::lock_guard writer(s.writer);
+    // Only appends change frames, ids and chain, and they hold `writer`: reading them here
+    // needs no lock; readers are locked out only while the new frame is published.
+    const std::uint64_t n = s.frames.size();
+    const std::string meta_json = to_json(to_json(meta));
+    const Json header(JsonObject{{"ContentMetaData", Json(mesh::base64url_encode(mesh::as_bytes(meta_json)))},
+                                 {"SequenceInfo", Json(JsonObject{{"Index", Json(n)}})}});
+    const std::string h = sequence::reference_json(header, {"ContentMetaData"});
+    std::string trailer;
+    std::optional<mesh::Digest512> chain = s.chain;
+    if (s.digests()) {
+        const mesh::Digest512 pd = mesh::sha512({payload});
+        JsonObject t{{"HeaderDigest", Json(mesh::base64url_encode(mesh::sha512({mesh::as_bytes(h)})))},
+                     {"PayloadDigest", Json(mesh::base64url_encode(pd))}};
+        if (s.type == ContainerType::chain) {
+            chain = sequence::combine_digest(s.chain, pd);
+            t.emplace_back("ChainDigest", Json(mesh::base64url_encode(*chain)));
+        }
+        trailer = sequence::reference_json(Json(std::move(t)), {"HeaderDigest", "PayloadDigest", "ChainDigest"});
+    }
+    std::vector<std::span<const std::uint8_t>> recs = {mesh::as_bytes(h), payload};
+    if (!trailer.empty()) recs.push_back(mesh::as_bytes(trailer));
+    const mesh::Bytes frame = sequence::encode_frame(recs);
+    const std::uint64_t start = s.frames.back().end;
+    auto w = write_all(s.fd, frame, s.path);
+    if (!w) {
+        // A partial frame must not stay in front of the next append.
+        if (::ftruncate(s.fd, static_cast<off_t>(start)) != 0) {
+            return fail(Errc::io, s.path + ": append failed and the partial frame could not be removed");
+        }
+        return std::move(w).error();
+    }
+    if (s.options.sync == SyncPolicy::every_append && ::fdatasync(s.fd) != 0) return fail(Errc::io, errno_text(s.path));
+    const std::unique_lock publish(s.m);
+    s.frames.push_back(FrameInfo{start, start + frame.size()});
+    s.chain = chain;
+    if (meta.unique_id) s.ids[*meta.unique_id] = n;
+    return n;
+}
+
+Result<ContainerFrame> Container::read(std::uint64_t index) const {
+    const State& s = *s_;
+    FrameInfo fi{};
+    std::optional<mesh::Digest512> prev_chain;
+    {
+        const std::shared_lock lock(s.m);
+        if (index == 0 || index >= s.frames.size()) {
+            return fail(Errc::not_found, "container: no frame " + std::to_string(index));
+        }
+        fi = s.frames[index];
+    }
+    MESH_ASSIGN_OR_RETURN(const mesh::Bytes bytes, s.frame_bytes(fi));
+    const std::string where = s.path + ": frame " + std::to_string(index);
+    MESH_ASSIGN_OR_RETURN(const sequence::FrameView f, sequence::read_frame(bytes, 0));
+    MESH_ASSIGN_OR_RETURN(const ParsedFrame p, parse_frame(f, s.type, where));
+    if (p.index != index) return fail(Errc::malformed, where + ": says it is frame " + std::to_string(p.index));
+    // the chain link is checked by open() and verify(); here the frame's own digests
+    MESH_TRY(check_frame(p, f, s.type == ContainerType::chain ? ContainerType::digest : s.type, prev_chain, where));
+    return ContainerFrame{index, p.meta, mesh::Bytes(f.payload.begin(), f.payload.end())};
+}
+
+Result<std::uint64_t> Container::find(std::string_view unique_id) const {
+    const std::shared_lock lock(s_->m);
+    const auto it = s_->ids.find(std::string(unique_id));
+    if (it == s_->ids.end()) return fail(Errc::not_found, "container: no object " + std::string(unique_id.substr(0, 64)));
+    return it->second;
+}
+
+Result<void> Container::verify() const {
+    const State& s = *s_;
+    std::vector<FrameInfo> frames;
+    {
+        const std::shared_lock lock(s.m);
+        frames = s.frames;
+    }
+    std::optional<mesh::Digest512> chain;
+    for (std::uint64_t n = 1; n < frames.size(); ++n) {
+        MESH_ASSIGN_OR_RETURN(const mesh::Bytes bytes, s.frame_bytes(frames[n]));
+        const std::string where = s.path + ": frame " + std::to_string(n);
+        MESH_ASSIGN_OR_RETURN(const sequence::FrameView f, sequence::read_frame(bytes, 0));
+        MESH_ASSIGN_OR_RETURN(const ParsedFrame p, parse_frame(f, s.type, where));
+        if (p.index != n) return fail(Errc::malformed, where + ": says it is frame " + std::to_string(p.index));
+        MESH_TRY(check_frame(p, f, s.type, chain, where));
+    }
+    return mesh::ok();
+}
+
+}  // namespace dare
