@@ -1,5 +1,6 @@
 #include <dare/container.hpp>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -164,29 +165,44 @@ Result<ParsedFrame> parse_frame(const sequence::FrameView& f, ContainerType type
 }
 
 // Checks a parsed frame's digests against its header, payload and the previous chain value.
-// See open(): is the unreadable frame at `pos` damaged rather than torn?
-bool tail_is_damage(std::span<const std::uint8_t> file, std::uint64_t pos) {
-    if (auto last = sequence::read_frame_before(file, file.size()); last && last->start > pos) return true;
-    const std::uint64_t size = file.size();
-    // the leading tag and length declare a frame that ends exactly at the end of the file
-    if (const std::uint8_t lead = file[pos]; (lead & 0xFC) == 0xF4) {
+// See open(): is the unreadable frame at `pos` damaged rather than torn? Reads only the few
+// bytes it needs (and the last frame when testing whether whole frames follow).
+Result<bool> tail_is_damage(int fd, std::uint64_t size, std::uint64_t pos, const std::string& path) {
+    const auto bytes_at = [&](std::uint64_t off, std::size_t len) -> Result<mesh::Bytes> {
+        mesh::Bytes b(len);
+        MESH_TRY(pread_all(fd, off, b, path));
+        return b;
+    };
+    if (size - pos < 2) return false;
+    // trailing tag and reversed length at the end of the file
+    MESH_ASSIGN_OR_RETURN(const mesh::Bytes end9, bytes_at(size - std::min<std::uint64_t>(size - pos, 9), static_cast<std::size_t>(std::min<std::uint64_t>(size - pos, 9))));
+    const std::uint8_t tag = end9.back();
+    // the leading tag and length at pos
+    MESH_ASSIGN_OR_RETURN(const mesh::Bytes lead9, bytes_at(pos, static_cast<std::size_t>(std::min<std::uint64_t>(size - pos, 9))));
+    if (const std::uint8_t lead = lead9[0]; (lead & 0xFC) == 0xF4) {
         const std::size_t m = std::size_t{1} << (lead & 3U);
-        if (size - pos >= 1 + m) {
+        if (lead9.size() >= 1 + m) {
             std::uint64_t declared = 0;
-            for (std::size_t i = 0; i < m; ++i) declared = (declared << 8) | file[pos + 1 + i];
-            if (declared <= size && size - pos == 2 + 2 * m + declared) return true;
+            for (std::size_t i = 0; i < m; ++i) declared = (declared << 8) | lead9[1 + i];
+            if (declared <= size && size - pos == 2 + 2 * m + declared) return true;  // complete to the end
         }
     }
-    const std::uint8_t tag = file[size - 1];
     if ((tag & 0xFC) != 0xF4) return false;
     const std::size_t n = std::size_t{1} << (tag & 3U);
-    if (size < 2 * n + 2) return false;
+    if (end9.size() < n + 1) return false;
     std::uint64_t len = 0;
-    for (std::size_t i = 0; i < n; ++i) len = (len << 8) | file[size - 2 - i];
-    if (len > size - 2 * n - 2 || size - 2 * n - 2 - len != pos) return false;
-    bool length_matches = true;
-    for (std::size_t i = 0; i < n; ++i) length_matches = length_matches && file[pos + 1 + i] == file[size - 2 - i];
-    return file[pos] == tag || length_matches;
+    for (std::size_t i = 0; i < n; ++i) len = (len << 8) | end9[end9.size() - 2 - i];
+    if (len > size - 2 * n - 2) return false;
+    const std::uint64_t q = size - 2 * n - 2 - len;
+    if (q < pos) return false;
+    if (q == pos) {
+        bool length_matches = lead9.size() > n;
+        for (std::size_t i = 0; length_matches && i < n; ++i) length_matches = lead9[1 + i] == end9[end9.size() - 2 - i];
+        return lead9[0] == tag || length_matches;
+    }
+    // whole frames after the damage: the last one parses completely
+    MESH_ASSIGN_OR_RETURN(const mesh::Bytes last, bytes_at(q, static_cast<std::size_t>(size - q)));
+    return sequence::read_frame(last, 0).has_value();
 }
 
 Result<void> check_frame(const ParsedFrame& p, const sequence::FrameView& f, ContainerType type,
@@ -231,11 +247,34 @@ Result<Container> Container::open(const std::string& path, ContainerOptions opti
     s->options = options;
     struct stat st {};
     if (::fstat(fd, &st) != 0) return fail(Errc::io, errno_text(path));
-    mesh::Bytes file(static_cast<std::size_t>(st.st_size));
-    if (!file.empty()) MESH_TRY(pread_all(fd, 0, file, path));
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    // Frames are read one at a time into a reused buffer: memory stays at one frame.
+    mesh::Bytes buf;
+    const std::uint64_t max_frame = s->options.max_frame_bytes + 64 * 1024 + 32;
+    const auto next_frame = [&](std::uint64_t pos) -> Result<sequence::FrameView> {
+        std::array<std::uint8_t, 9> head{};
+        const std::size_t h = static_cast<std::size_t>(std::min<std::uint64_t>(9, size - pos));
+        MESH_TRY(pread_all(fd, pos, std::span(head).first(h), path));
+        if ((head[0] & 0xFC) != 0xF4) return fail(Errc::malformed, "sequence: expected a frame tag at offset " + std::to_string(pos));
+        const std::size_t n = std::size_t{1} << (head[0] & 3U);
+        if (h < 1 + n) return fail(Errc::malformed, "sequence: truncated frame length at offset " + std::to_string(pos));
+        std::uint64_t len = 0;
+        for (std::size_t i = 0; i < n; ++i) len = (len << 8) | head[1 + i];
+        const std::uint64_t total = 2 + 2 * n + len;
+        if (len > max_frame || total > size - pos) {
+            return fail(Errc::malformed, "sequence: frame runs past the end at offset " + std::to_string(pos));
+        }
+        buf.resize(static_cast<std::size_t>(total));
+        MESH_TRY(pread_all(fd, pos, buf, path));
+        MESH_ASSIGN_OR_RETURN(sequence::FrameView f, sequence::read_frame(buf, 0));
+        f.start += pos;
+        f.end += pos;
+        return f;
+    };
 
     // frame 0
-    auto f0 = sequence::read_frame(file, 0);
+    if (size == 0) return fail(Errc::malformed, path + ": not a DARE container (empty)");
+    auto f0 = next_frame(0);
     if (!f0) return fail(Errc::malformed, path + ": not a DARE container (" + f0.error().message + ")");
     {
         // Frame 0 has no digest: it is read strictly, so any change to it is noticed.
@@ -265,19 +304,19 @@ Result<Container> Container::open(const std::string& path, ContainerOptions opti
     }
     s->frames.push_back(FrameInfo{0, f0->end});
     std::uint64_t pos = f0->end;
-    while (pos < file.size()) {
-        auto f = sequence::read_frame(file, pos);
+    while (pos < size) {
+        auto f = next_frame(pos);
         if (!f) {
             // A torn write leaves a prefix of the last frame. Damage is anything else: whole
             // frames after this one, or this frame complete to the end of the file (its
             // trailing length and tag point back here) with its leading tag or length changed.
-            if (tail_is_damage(file, pos)) {
+            MESH_ASSIGN_OR_RETURN(const bool damage, tail_is_damage(fd, size, pos, path));
+            if (damage) {
                 return fail(Errc::malformed, path + ": frame " + std::to_string(s->frames.size()) + " at offset " +
                                                  std::to_string(pos) + " is damaged");
             }
             if (::ftruncate(fd, static_cast<off_t>(pos)) != 0 || ::fsync(fd) != 0) return fail(Errc::io, errno_text(path));
-            if (report != nullptr) report->truncated_bytes = file.size() - pos;
-            file.resize(static_cast<std::size_t>(pos));
+            if (report != nullptr) report->truncated_bytes = size - pos;
             break;
         }
         const std::uint64_t n = s->frames.size();
