@@ -79,7 +79,7 @@ struct Container::State {
     std::mutex writer;                                 // one append at a time
     mutable std::shared_mutex m;                       // frames, ids, chain
     std::vector<FrameInfo> frames;                     // frame 0 included
-    std::unordered_map<std::string, std::uint64_t> ids;
+    std::unordered_map<std::string, Container::ObjectState> ids;
     std::optional<mesh::Digest512> chain;              // ChainDigest of the last frame
     ~State() {
         if (fd >= 0) ::close(fd);
@@ -324,7 +324,7 @@ Result<Container> Container::open(const std::string& path, ContainerOptions opti
         MESH_ASSIGN_OR_RETURN(const ParsedFrame p, parse_frame(*f, s->type, where));
         if (p.index != n) return fail(Errc::malformed, where + ": says it is frame " + std::to_string(p.index));
         MESH_TRY(check_frame(p, *f, s->type, s->chain, where));
-        if (p.meta.unique_id) s->ids[*p.meta.unique_id] = n;
+        if (p.meta.unique_id) s->ids[*p.meta.unique_id] = ObjectState{n, p.meta.event == "Delete"};
         s->frames.push_back(FrameInfo{f->start, f->end});
         pos = f->end;
     }
@@ -373,7 +373,7 @@ Result<std::uint64_t> Container::append(std::span<const std::uint8_t> payload, c
     const std::unique_lock publish(s.m);
     s.frames.push_back(FrameInfo{start, start + frame.size()});
     s.chain = chain;
-    if (meta.unique_id) s.ids[*meta.unique_id] = n;
+    if (meta.unique_id) s.ids[*meta.unique_id] = ObjectState{n, meta.event == "Delete"};
     return n;
 }
 
@@ -402,7 +402,94 @@ Result<std::uint64_t> Container::find(std::string_view unique_id) const {
     const std::shared_lock lock(s_->m);
     const auto it = s_->ids.find(std::string(unique_id));
     if (it == s_->ids.end()) return fail(Errc::not_found, "container: no object " + std::string(unique_id.substr(0, 64)));
+    return it->second.frame;
+}
+
+std::optional<Container::ObjectState> Container::state(std::string_view unique_id) const {
+    const std::shared_lock lock(s_->m);
+    const auto it = s_->ids.find(std::string(unique_id));
+    if (it == s_->ids.end()) return std::nullopt;
     return it->second;
+}
+
+std::vector<std::pair<std::string, Container::ObjectState>> Container::objects() const {
+    const std::shared_lock lock(s_->m);
+    return {s_->ids.begin(), s_->ids.end()};
+}
+
+// ---- catalog and spool -----------------------------------------------------------------------
+
+namespace {
+ContentMeta object_meta(std::string_view id, std::string_view event, std::string_view content_type) {
+    ContentMeta m = ContentMeta::of_type(std::string(content_type));
+    m.unique_id = std::string(id);
+    m.event = std::string(event);
+    return m;
+}
+
+Result<void> check_id(std::string_view id) {
+    if (id.empty() || id.size() > 256) return fail(Errc::invalid_argument, "container: object id of 1 to 256 bytes");
+    return mesh::ok();
+}
+}  // namespace
+
+Result<std::uint64_t> Catalog::put(std::string_view id, std::span<const std::uint8_t> data, std::string_view content_type) {
+    MESH_TRY(check_id(id));
+    const auto st = c_.state(id);
+    return c_.append(data, object_meta(id, !st || st->deleted ? "New" : "Update", content_type));
+}
+
+Result<std::uint64_t> Catalog::remove(std::string_view id) {
+    MESH_TRY(check_id(id));
+    const auto st = c_.state(id);
+    if (!st || st->deleted) return fail(Errc::not_found, "catalog: no object " + std::string(id.substr(0, 64)));
+    return c_.append({}, object_meta(id, "Delete", "application/json"));
+}
+
+Result<mesh::Bytes> Catalog::get(std::string_view id) const {
+    const auto st = c_.state(id);
+    if (!st || st->deleted) return fail(Errc::not_found, "catalog: no object " + std::string(id.substr(0, 64)));
+    MESH_ASSIGN_OR_RETURN(ContainerFrame f, c_.read(st->frame));
+    return std::move(f.payload);
+}
+
+std::vector<std::string> Catalog::ids() const {
+    std::vector<std::string> out;
+    for (const auto& [k, st] : c_.objects()) {
+        if (!st.deleted) out.push_back(k);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+Result<std::uint64_t> Spool::post(std::string_view id, std::span<const std::uint8_t> message, std::string_view content_type) {
+    MESH_TRY(check_id(id));
+    if (c_.find(id)) return fail(Errc::already_exists, "spool: message " + std::string(id.substr(0, 64)) + " exists");
+    return c_.append(message, object_meta(id, "New", content_type));
+}
+
+Result<std::uint64_t> Spool::mark(std::string_view id, std::string_view status) {
+    MESH_TRY(check_id(id));
+    if (status.empty() || status.size() > 64) return fail(Errc::invalid_argument, "spool: status of 1 to 64 bytes");
+    if (!c_.find(id)) return fail(Errc::not_found, "spool: no message " + std::string(id.substr(0, 64)));
+    return c_.append(mesh::as_bytes(status), object_meta(id, "Update", "text/plain"));
+}
+
+Result<std::vector<Spool::Message>> Spool::messages() const {
+    std::vector<Message> out;
+    std::unordered_map<std::string, std::size_t> at;
+    const std::uint64_t n = c_.frames();
+    for (std::uint64_t i = 1; i < n; ++i) {
+        MESH_ASSIGN_OR_RETURN(const ContainerFrame f, c_.read(i));
+        if (!f.meta.unique_id) continue;
+        if (f.meta.event == "New") {
+            at[*f.meta.unique_id] = out.size();
+            out.push_back(Message{*f.meta.unique_id, i, "Unread"});
+        } else if (const auto it = at.find(*f.meta.unique_id); it != at.end()) {
+            out[it->second].status.assign(f.payload.begin(), f.payload.end());
+        }
+    }
+    return out;
 }
 
 Result<void> Container::verify() const {

@@ -202,3 +202,50 @@ TEST_CASE("limits and foreign files", "[container][unit]") {
     write_file(dir.file("empty.dare"), {});
     CHECK_ERRC(dare::Container::open(dir.file("empty.dare")), Errc::malformed);
 }
+
+TEST_CASE("a catalog keeps the latest state of each object, across reopening", "[container][unit]") {
+    TempDir dir;
+    const std::string path = dir.file("catalog.dare");
+    {
+        auto c = dare::Container::create(path, dare::ContainerType::chain, kFast).value();
+        dare::Catalog cat(c);
+        REQUIRE_OK(cat.put("alice", mesh::as_bytes("v1")));
+        REQUIRE_OK(cat.put("bob", mesh::as_bytes("b1")));
+        REQUIRE_OK(cat.put("alice", mesh::as_bytes("v2")));
+        REQUIRE_OK(cat.remove("bob"));
+        CHECK_ERRC(cat.remove("bob"), Errc::not_found);
+        CHECK_ERRC(cat.get("bob"), Errc::not_found);
+        CHECK_ERRC(cat.put("", mesh::as_bytes("x")), Errc::invalid_argument);
+        CHECK(cat.get("alice").value() == mesh::Bytes{'v', '2'});
+        CHECK(c.read(3).value().meta.event == "Update");
+        CHECK(c.read(1).value().meta.event == "New");
+    }
+    auto c = dare::Container::open(path, kFast).value();
+    dare::Catalog cat(c);
+    CHECK(cat.ids() == std::vector<std::string>{"alice"});
+    CHECK(cat.get("alice").value() == mesh::Bytes{'v', '2'});
+    REQUIRE_OK(cat.put("bob", mesh::as_bytes("b2")));  // back after deletion: New again
+    CHECK(c.read(c.frames() - 1).value().meta.event == "New");
+    CHECK(cat.ids() == std::vector<std::string>({"alice", "bob"}));
+}
+
+TEST_CASE("a spool keeps messages in order with their latest status", "[container][unit]") {
+    TempDir dir;
+    auto c = dare::Container::create(dir.file("spool.dare"), dare::ContainerType::digest, kFast).value();
+    dare::Spool spool(c);
+    REQUIRE_OK(spool.post("m1", mesh::as_bytes("hello")));
+    REQUIRE_OK(spool.post("m2", mesh::as_bytes("world")));
+    REQUIRE_OK(spool.post("m3", mesh::as_bytes("!")));
+    REQUIRE_OK(spool.mark("m2", "Read"));
+    REQUIRE_OK(spool.mark("m1", "Read"));
+    REQUIRE_OK(spool.mark("m1", "Deleted"));
+    CHECK_ERRC(spool.post("m2", mesh::as_bytes("again")), Errc::already_exists);
+    CHECK_ERRC(spool.mark("m9", "Read"), Errc::not_found);
+    const auto ms = spool.messages().value();
+    REQUIRE(ms.size() == 3);
+    CHECK(ms[0].id == "m1");
+    CHECK(ms[0].status == "Deleted");
+    CHECK(ms[1].status == "Read");
+    CHECK(ms[2].status == "Unread");
+    CHECK(c.read(ms[2].frame).value().payload == mesh::Bytes{'!'});
+}

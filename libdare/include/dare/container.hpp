@@ -79,6 +79,15 @@ public:
     mesh::Result<ContainerFrame> read(std::uint64_t index) const;
     /// The latest frame whose ContentMeta.UniqueId is `id`.
     mesh::Result<std::uint64_t> find(std::string_view unique_id) const;
+
+    struct ObjectState {
+        std::uint64_t frame;  ///< the latest frame of the object
+        bool deleted;         ///< its Event is Delete
+    };
+    /// The latest state of one object, if it was ever stored.
+    [[nodiscard]] std::optional<ObjectState> state(std::string_view unique_id) const;
+    /// Every object id with its latest state (a snapshot).
+    [[nodiscard]] std::vector<std::pair<std::string, ObjectState>> objects() const;
     /// Reads and checks every frame again (digests and chain).
     mesh::Result<void> verify() const;
 
@@ -86,6 +95,51 @@ private:
     struct State;
     explicit Container(std::unique_ptr<State> s);
     std::unique_ptr<State> s_;
+};
+
+}  // namespace dare
+
+namespace dare {
+
+/// The latest state of each object (FORMATS.md §2.1 Event New/Update/Delete), over a container.
+/// Thread-safety: as Container (one writer).
+class Catalog final {
+public:
+    explicit Catalog(Container& c) : c_(c) {}
+    /// Stores `data` as the object's new state (Event New the first time, then Update).
+    mesh::Result<std::uint64_t> put(std::string_view id, std::span<const std::uint8_t> data,
+                                    std::string_view content_type = "application/json");
+    /// Marks the object deleted (Event Delete); not_found if it is not there.
+    mesh::Result<std::uint64_t> remove(std::string_view id);
+    /// The object's latest state; not_found if never stored or deleted.
+    mesh::Result<mesh::Bytes> get(std::string_view id) const;
+    /// The ids of the live objects, sorted.
+    [[nodiscard]] std::vector<std::string> ids() const;
+
+private:
+    Container& c_;
+};
+
+/// Messages in the order they arrived, each with its latest status (seed 003 spools).
+/// A message is a frame with Event New; a status change is a frame with Event Update whose
+/// payload is the status text. Thread-safety: as Container.
+class Spool final {
+public:
+    explicit Spool(Container& c) : c_(c) {}
+    mesh::Result<std::uint64_t> post(std::string_view id, std::span<const std::uint8_t> message,
+                                     std::string_view content_type = "application/json");
+    /// Records a status ("Read", "Deleted", ...) for a posted message; not_found otherwise.
+    mesh::Result<std::uint64_t> mark(std::string_view id, std::string_view status);
+    struct Message {
+        std::string id;
+        std::uint64_t frame;  ///< where the message itself is
+        std::string status;   ///< "Unread" until marked
+    };
+    /// Every message in arrival order with its latest status.
+    mesh::Result<std::vector<Message>> messages() const;
+
+private:
+    Container& c_;
 };
 
 }  // namespace dare
