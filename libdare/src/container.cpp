@@ -3,6 +3,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <condition_variable>
 #include <mutex>
 
 #include <fcntl.h>
@@ -76,7 +77,21 @@ struct Container::State {
     int fd = -1;
     ContainerType type = ContainerType::list;
     ContainerOptions options;
-    std::mutex writer;                                 // one append at a time
+    std::mutex writer;                                 // one write at a time
+    // group commit: frames written but not yet synced, in order (guarded by `writer`)
+    struct Pending {
+        FrameInfo frame;
+        std::optional<std::string> id;
+        bool deleted;
+    };
+    std::vector<Pending> pending;
+    std::uint64_t written_seq = 0;                     // guarded by `writer`
+    std::uint64_t next_index = 1;                      // guarded by `writer`: the next frame's index
+    std::uint64_t end = 0;                             // guarded by `writer`: where it starts
+    std::mutex sync_m;                                 // synced_seq, syncing
+    std::condition_variable synced_cv;
+    std::uint64_t synced_seq = 0;
+    bool syncing = false;
     mutable std::shared_mutex m;                       // frames, ids, chain
     std::vector<FrameInfo> frames;                     // frame 0 included
     std::unordered_map<std::string, Container::ObjectState> ids;
@@ -235,6 +250,8 @@ Result<Container> Container::create(const std::string& path, ContainerType type,
     if (::fsync(fd) != 0) return fail(Errc::io, errno_text(path));
     MESH_TRY(sync_dir(path));
     s->frames.push_back(FrameInfo{0, f0.size()});
+    s->next_index = 1;
+    s->end = f0.size();
     return Container(std::move(s));
 }
 
@@ -328,6 +345,8 @@ Result<Container> Container::open(const std::string& path, ContainerOptions opti
         s->frames.push_back(FrameInfo{f->start, f->end});
         pos = f->end;
     }
+    s->next_index = s->frames.size();
+    s->end = s->frames.back().end;
     if (report != nullptr) report->frames = s->frames.size();
     return Container(std::move(s));
 }
@@ -337,10 +356,10 @@ Result<std::uint64_t> Container::append(std::span<const std::uint8_t> payload, c
     if (payload.size() > s.options.max_frame_bytes) {
         return fail(Errc::limit_exceeded, "container: payload of " + std::to_string(payload.size()) + " bytes exceeds the limit");
     }
-    const std::lock_guard writer(s.writer);
+    std::unique_lock writer(s.writer);
     // Only appends change frames, ids and chain, and they hold `writer`: reading them here
-    // needs no lock; readers are locked out only while the new frame is published.
-    const std::uint64_t n = s.frames.size();
+    // needs no lock; readers are locked out only while a new frame is published.
+    const std::uint64_t n = s.next_index;
     const std::string meta_json = to_json(to_json(meta));
     const Json header(JsonObject{{"ContentMetaData", Json(mesh::base64url_encode(mesh::as_bytes(meta_json)))},
                                  {"SequenceInfo", Json(JsonObject{{"Index", Json(n)}})}});
@@ -360,7 +379,7 @@ Result<std::uint64_t> Container::append(std::span<const std::uint8_t> payload, c
     std::vector<std::span<const std::uint8_t>> recs = {mesh::as_bytes(h), payload};
     if (!trailer.empty()) recs.push_back(mesh::as_bytes(trailer));
     const mesh::Bytes frame = sequence::encode_frame(recs);
-    const std::uint64_t start = s.frames.back().end;
+    const std::uint64_t start = s.end;
     auto w = write_all(s.fd, frame, s.path);
     if (!w) {
         // A partial frame must not stay in front of the next append.
@@ -369,11 +388,48 @@ Result<std::uint64_t> Container::append(std::span<const std::uint8_t> payload, c
         }
         return std::move(w).error();
     }
-    if (s.options.sync == SyncPolicy::every_append && ::fdatasync(s.fd) != 0) return fail(Errc::io, errno_text(s.path));
-    const std::unique_lock publish(s.m);
-    s.frames.push_back(FrameInfo{start, start + frame.size()});
     s.chain = chain;
-    if (meta.unique_id) s.ids[*meta.unique_id] = ObjectState{n, meta.event == "Delete"};
+    s.next_index = n + 1;
+    s.end = start + frame.size();
+    if (s.options.sync != SyncPolicy::group) {
+        if (s.options.sync == SyncPolicy::every_append && ::fdatasync(s.fd) != 0) return fail(Errc::io, errno_text(s.path));
+        const std::unique_lock publish(s.m);
+        s.frames.push_back(FrameInfo{start, start + frame.size()});
+        if (meta.unique_id) s.ids[*meta.unique_id] = ObjectState{n, meta.event == "Delete"};
+        return n;
+    }
+    // Group commit: queue the frame, then wait for (or lead) a sync that covers it.
+    s.pending.push_back(State::Pending{FrameInfo{start, start + frame.size()}, meta.unique_id, meta.event == "Delete"});
+    const std::uint64_t mine = ++s.written_seq;
+    writer.unlock();
+    std::unique_lock sync(s.sync_m);
+    while (s.synced_seq < mine) {
+        if (s.syncing) {
+            s.synced_cv.wait(sync);
+            continue;
+        }
+        s.syncing = true;
+        sync.unlock();
+        std::vector<State::Pending> batch;
+        {
+            const std::lock_guard take(s.writer);  // everything written so far goes in this sync
+            batch.swap(s.pending);
+        }
+        const std::uint64_t covered = s.synced_seq + batch.size();
+        const bool synced = ::fdatasync(s.fd) == 0;
+        {
+            const std::unique_lock publish(s.m);
+            for (auto& p : batch) {
+                if (p.id) s.ids[*p.id] = ObjectState{s.frames.size(), p.deleted};
+                s.frames.push_back(p.frame);
+            }
+        }
+        sync.lock();
+        s.syncing = false;
+        s.synced_seq = covered;
+        s.synced_cv.notify_all();
+        if (!synced) return fail(Errc::io, errno_text(s.path));
+    }
     return n;
 }
 

@@ -9,8 +9,10 @@
 // reference's published chain uses zeros for the previous value every time; see
 // docs/container.md).
 //
-// Durability: append writes a whole frame with one write(2) and, with SyncPolicy::every_append,
-// fsyncs before returning, so an acknowledged frame survives a crash. open() walks the file: a
+// Durability: append writes a whole frame with one write(2) and, with SyncPolicy::every_append
+// or ::group, returns only after an fdatasync that covers it, so an acknowledged frame survives
+// a crash; with ::group, concurrent appends share syncs, and a frame becomes visible to readers
+// once it is durable. open() walks the file: a
 // torn or garbage tail (the end does not parse back to a whole frame) is cut back to the last
 // whole frame and reported; damage in the middle (later frames still parse) or any digest or
 // chain mismatch is an error naming the frame: nothing damaged is returned as data.
@@ -42,7 +44,8 @@ std::string_view container_type_name(ContainerType t) noexcept;  // "List", "Dig
 
 enum class SyncPolicy : std::uint8_t {
     none,          ///< leave it to the OS (tests, bulk loads)
-    every_append,  ///< fsync before append returns
+    every_append,  ///< fdatasync each append before it returns
+    group,         ///< appends arriving together share one fdatasync; each returns after it
 };
 
 struct ContainerOptions {
