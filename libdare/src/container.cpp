@@ -1,10 +1,12 @@
 #include <dare/container.hpp>
 
 #include <array>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -471,6 +473,69 @@ std::optional<Container::ObjectState> Container::state(std::string_view unique_i
 std::vector<std::pair<std::string, Container::ObjectState>> Container::objects() const {
     const std::shared_lock lock(s_->m);
     return {s_->ids.begin(), s_->ids.end()};
+}
+
+Result<void> Container::compact() {
+    State& s = *s_;
+    const std::string tmp = s.path + ".compact";
+    ::unlink(tmp.c_str());  // a leftover of an interrupted compaction holds nothing we need
+    auto fresh = Container::create(tmp, s.type, ContainerOptions{SyncPolicy::none, s.options.max_frame_bytes});
+    if (!fresh) return std::move(fresh).error();
+    struct Cleanup {
+        const std::string& path;
+        bool armed = true;
+        ~Cleanup() {
+            if (armed) ::unlink(path.c_str());
+        }
+    } cleanup{tmp};
+
+    // 1. the live objects as of now, in the order they were last written
+    std::uint64_t copied_upto = 0;
+    {
+        std::vector<std::pair<std::uint64_t, std::string>> live;
+        {
+            const std::shared_lock lock(s.m);
+            copied_upto = s.frames.size();
+            for (const auto& [id, st] : s.ids) {
+                if (!st.deleted) live.emplace_back(st.frame, id);
+            }
+        }
+        std::sort(live.begin(), live.end());
+        for (const auto& [frame, id] : live) {
+            MESH_ASSIGN_OR_RETURN(ContainerFrame f, read(frame));
+            f.meta.event = "New";
+            MESH_TRY(fresh->append(f.payload, f.meta));
+        }
+    }
+    // 2. stop appends, copy what arrived meanwhile, and switch files
+    std::unique_lock writer(s.writer);
+    while (!s.pending.empty()) {  // group commit: let queued frames be synced and published
+        writer.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        writer.lock();
+    }
+    const std::uint64_t total = frames();
+    for (std::uint64_t i = copied_upto; i < total; ++i) {
+        MESH_ASSIGN_OR_RETURN(const ContainerFrame f, read(i));
+        MESH_TRY(fresh->append(f.payload, f.meta));
+    }
+    State& n = *fresh->s_;
+    if (::fsync(n.fd) != 0) return fail(Errc::io, errno_text(tmp));
+    if (::rename(tmp.c_str(), s.path.c_str()) != 0) return fail(Errc::io, errno_text(s.path));
+    cleanup.armed = false;
+    MESH_TRY(sync_dir(s.path));
+    {
+        const std::unique_lock publish(s.m);
+        ::close(s.fd);
+        s.fd = n.fd;
+        n.fd = -1;
+        s.frames = std::move(n.frames);
+        s.ids = std::move(n.ids);
+        s.chain = n.chain;
+        s.next_index = n.next_index;
+        s.end = n.end;
+    }
+    return mesh::ok();
 }
 
 // ---- catalog and spool -----------------------------------------------------------------------

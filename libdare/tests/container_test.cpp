@@ -288,3 +288,39 @@ TEST_CASE("group commit: concurrent appends share syncs and all are acknowledged
     CHECK(c.frames() == 201);
     REQUIRE_OK(c.verify());
 }
+
+TEST_CASE("compaction keeps the latest live state, and appends made during it", "[container][unit]") {
+    TempDir dir;
+    const std::string path = dir.file("compact.dare");
+    auto c = dare::Container::create(path, dare::ContainerType::chain, kFast).value();
+    dare::Catalog cat(c);
+    for (int round = 0; round < 20; ++round) {
+        for (int k = 0; k < 10; ++k) REQUIRE_OK(cat.put("k" + std::to_string(k), payload(static_cast<std::size_t>(round * 10 + k))));
+    }
+    REQUIRE_OK(cat.remove("k3"));
+    const auto before = fs::file_size(path);
+    // a writer keeps appending while compaction runs
+    std::atomic<bool> stop{false};
+    std::atomic<int> written{0};
+    std::thread writer([&] {
+        for (int i = 0; !stop && i < 200; ++i) {
+            if (cat.put("live" + std::to_string(i), payload(static_cast<std::size_t>(i)))) ++written;
+        }
+    });
+    REQUIRE_OK(c.compact());
+    stop = true;
+    writer.join();
+    (void)before;
+    CHECK(c.frames() == 1 + 9 + static_cast<std::uint64_t>(written));  // 202 frames became one per live object
+    CHECK(cat.get("k5").value() == payload(195));
+    CHECK_ERRC(cat.get("k3"), Errc::not_found);
+    for (int i = 0; i < written; ++i) CHECK(cat.get("live" + std::to_string(i)).value() == payload(static_cast<std::size_t>(i)));
+    REQUIRE_OK(c.verify());
+    CHECK_FALSE(fs::exists(path + ".compact"));
+    // the compacted file reopens with the same contents and takes appends
+    auto again = dare::Container::open(path, kFast).value();
+    dare::Catalog cat2(again);
+    CHECK(cat2.ids().size() == 9 + static_cast<std::size_t>(written));
+    REQUIRE_OK(cat2.put("after", payload(1)));
+    REQUIRE_OK(again.verify());
+}

@@ -94,6 +94,12 @@ public:
     /// Reads and checks every frame again (digests and chain).
     mesh::Result<void> verify() const;
 
+    /// Rewrites the file with only the latest state of each live object (catalog semantics),
+    /// then with everything appended meanwhile: write a new file beside it, fsync, rename over
+    /// the old one, fsync the directory. Appends may continue during compaction; they wait only
+    /// for the final copy and the switch. Frame numbers change; object ids do not.
+    mesh::Result<void> compact();
+
 private:
     struct State;
     explicit Container(std::unique_ptr<State> s);
