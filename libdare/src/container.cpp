@@ -151,13 +151,19 @@ Result<mesh::Digest512> digest_member(ObjectReader& r, std::string_view name) {
 }
 
 // Frame n's header and trailer, checked against what the container type requires.
+Result<Json> frame_json(std::span<const std::uint8_t> text, const std::string& where) {
+    auto j = sequence::parse_reference_json(text_of(text));
+    if (!j) return fail(j.error().code, where + ": " + j.error().message);
+    return j;
+}
+
 Result<ParsedFrame> parse_frame(const sequence::FrameView& f, ContainerType type, const std::string& where) {
-    MESH_ASSIGN_OR_RETURN(const Json h, sequence::parse_reference_json(text_of(f.header)));
+    MESH_ASSIGN_OR_RETURN(const Json h, frame_json(f.header, where + " header"));
     MESH_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::open(h, where + ".header"));
     ParsedFrame p{};
     MESH_ASSIGN_OR_RETURN(const auto meta, r.optional_bytes("ContentMetaData", 64 * 1024));
     if (meta) {
-        MESH_ASSIGN_OR_RETURN(const Json mj, parse_json(text_of(*meta)));
+        MESH_ASSIGN_OR_RETURN(const Json mj, frame_json(*meta, where + " ContentMetaData"));
         MESH_ASSIGN_OR_RETURN(p.meta, content_meta_from_json(mj, where + ".ContentMetaData"));
     }
     MESH_ASSIGN_OR_RETURN(const Json* info, r.value("SequenceInfo"));
@@ -170,7 +176,7 @@ Result<ParsedFrame> parse_frame(const sequence::FrameView& f, ContainerType type
         return p;
     }
     if (!f.trailer || f.trailer->empty()) return fail(Errc::malformed, where + ": trailer missing");
-    MESH_ASSIGN_OR_RETURN(const Json t, sequence::parse_reference_json(text_of(*f.trailer)));
+    MESH_ASSIGN_OR_RETURN(const Json t, frame_json(*f.trailer, where + " trailer"));
     MESH_ASSIGN_OR_RETURN(ObjectReader tr, ObjectReader::open(t, where + ".trailer"));
     MESH_ASSIGN_OR_RETURN(p.header_digest, digest_member(tr, "HeaderDigest"));
     MESH_ASSIGN_OR_RETURN(p.payload_digest, digest_member(tr, "PayloadDigest"));
@@ -298,7 +304,7 @@ Result<Container> Container::open(const std::string& path, ContainerOptions opti
     {
         // Frame 0 has no digest: it is read strictly, so any change to it is noticed.
         const std::string where = path + ": frame 0";
-        MESH_ASSIGN_OR_RETURN(const Json h, sequence::parse_reference_json(text_of(f0->header)));
+        MESH_ASSIGN_OR_RETURN(const Json h, frame_json(f0->header, where));
         MESH_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::open(h, where));
         MESH_ASSIGN_OR_RETURN(const Json* info, r.value("SequenceInfo"));
         MESH_TRY(r.finish());

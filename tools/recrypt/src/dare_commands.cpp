@@ -382,8 +382,9 @@ Result<void> run_info(const std::string& file) {
 }  // namespace
 
 void add_dare_commands(CLI::App& app, Context& ctx) {
-    auto* dare_cmd = app.add_subcommand("dare", "DARE envelopes: encrypt and sign files, open them, inspect them");
+    auto* dare_cmd = app.add_subcommand("dare", "DARE envelopes and containers");
     dare_cmd->require_subcommand(1);
+    add_container_commands(*dare_cmd, ctx);
     {
         auto a = std::make_shared<EncodeArgs>();
         auto* c = dare_cmd->add_subcommand("encode", "Make an envelope of a file: encrypted with --to, signed with --sign");

@@ -113,5 +113,40 @@ grep -q '"Form": "binary"' "$WORK/out" && grep -q "\"kid\": \"$BOB_KID\"" "$WORK
 grep -qi "private\|wmk\": \"\"" "$WORK/out" && bad "info shows secrets" || ok
 run "info of garbage" 2 "not a DARE file" -- $B dare info "$WORK/msg.txt"
 
+# --- containers ---
+CT="$WORK/store.dare"
+run "container create" 0 "" -- dare container create "$CT" --type chain
+run "container create twice" 2 "File exists" -- dare container create "$CT"
+run "container bad type" 1 "" -- dare container create "$WORK/x.dare" --type tree
+printf '{"v":1}' >"$WORK/v1"; printf '{"v":2}' >"$WORK/v2"; printf '{"w":1}' >"$WORK/w1"
+run "append 1" 0 "" -- dare container append "$CT" "$WORK/v1" --id alice
+[ "$(cat "$WORK/out")" = 1 ] && ok || bad "append prints the index"
+run "append 2" 0 "" -- dare container append "$CT" "$WORK/w1" --id bob
+run "append 3" 0 "" -- dare container append "$CT" "$WORK/v2" --id alice --event Update
+run "list" 0 "" -- dare container list "$CT"
+[ "$(sed -n 3p "$WORK/out")" = "3  Update  alice  7" ] && ok || bad "container list: $(cat "$WORK/out")"
+run "get by id" 0 "" -- dare container get "$CT" --id alice
+[ "$(cat "$WORK/out")" = '{"v":2}' ] && ok || bad "get by id returns the latest state"
+run "get by index" 0 "" -- dare container get "$CT" 1 -o "$WORK/got"
+cmp -s "$WORK/got" "$WORK/v1" && ok || bad "get by index to a file"
+run "get missing" 2 "no object carol" -- dare container get "$CT" --id carol
+run "get frame 0" 2 "INDEX" -- dare container get "$CT"
+run "verify" 0 "" -- dare container verify "$CT"
+[ "$(cat "$WORK/out")" = "3 frames verified" ] && ok || bad "verify output"
+cp "$CT" "$WORK/torn.dare"
+head -c 10 "$WORK/v1" >>"$WORK/torn.dare"   # a torn write after the last frame
+run "torn tail repaired" 0 "" -- dare container verify "$WORK/torn.dare"
+grep -q "cut a torn tail of 7 bytes after frame 3" "$WORK/err" && ok || bad "torn tail noted: $(cat "$WORK/err")"
+cp "$CT" "$WORK/hurt.dare"
+printf 'X' | dd of="$WORK/hurt.dare" bs=1 seek=200 conv=notrunc 2>/dev/null
+size_before=$(stat -c %s "$WORK/hurt.dare")
+run "damage refused" 2 "frame" -- dare container verify "$WORK/hurt.dare"
+[ "$(stat -c %s "$WORK/hurt.dare")" = "$size_before" ] && ok || bad "damaged container was truncated"
+run "not a container" 2 "not a DARE container" -- dare container list "$WORK/v1"
+run "compact" 0 "" -- dare container compact "$CT"
+[ "$(cat "$WORK/out")" = "3 frames compacted to 2" ] && ok || bad "compact output: $(cat "$WORK/out")"
+run "get after compact" 0 "" -- dare container get "$CT" --id alice
+[ "$(cat "$WORK/out")" = '{"v":2}' ] && ok || bad "state kept by compaction"
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
