@@ -222,9 +222,8 @@ TEST_CASE("strict header reading: each problem its own clear error", "[envelope]
     const auto erase = [](dare::JsonObject& h, const std::string& name) {
         std::erase_if(h, [&](const auto& m) { return m.first == name; });
     };
+    // the "Public" of the first recipient's epk
     const auto epk_public = [](dare::JsonObject& h) -> dare::Json& {
-        auto& r0 = h[0].second;  // placeholder, replaced below
-        (void)r0;
         for (auto& [k, e] : h) {
             if (k == "recipients") return e.as_array()[0].as_object()[1].second.as_object()[0].second.as_object()[1].second;
         }
