@@ -1070,8 +1070,7 @@ Result<void> EnvelopeReader::read_all(Sink& sink, unsigned threads, const std::f
     const PayloadOpener& opener = *s.opening.opener;
     const std::uint64_t base = s.opening.opener->chunk_index();
 
-    std::mutex read_m;
-    std::mutex write_m;
+    std::mutex m;  // the source, the sink, the digest and everything below
     std::condition_variable turn;
     std::uint64_t next_block = 0;
     std::uint64_t next_write = 0;
@@ -1087,8 +1086,8 @@ Result<void> EnvelopeReader::read_all(Sink& sink, unsigned threads, const std::f
             std::uint64_t first = 0;
             std::size_t count = 0;
             bool last = false;
+            std::unique_lock lock(m);
             {
-                const std::lock_guard lock(read_m);
                 if (error || ended) return;
                 k = next_block++;
                 first = base + k * kBlockChunks;
@@ -1101,11 +1100,13 @@ Result<void> EnvelopeReader::read_all(Sink& sink, unsigned threads, const std::f
                     last = *item;
                 }
                 if (error) {
+                    lock.unlock();
                     turn.notify_all();
                     return;
                 }
                 ended = last;
             }
+            lock.unlock();
             std::size_t total = 0;
             for (std::size_t i = 0; i < count; ++i) total += opener.plain_size(carried[i].size());
             plain.resize(total);
@@ -1116,11 +1117,10 @@ Result<void> EnvelopeReader::read_all(Sink& sink, unsigned threads, const std::f
                 if (!r) local = std::move(r).error();
                 at += opener.plain_size(carried[i].size());
             }
-            std::unique_lock lock(write_m);
+            lock.lock();
             turn.wait(lock, [&] { return next_write == k || error.has_value(); });
             if (error) return;
             if (local) {  // nothing of this block or after it is released
-                const std::lock_guard rl(read_m);
                 error = std::move(local);
             } else {
                 if (s.digest) {
@@ -1128,7 +1128,6 @@ Result<void> EnvelopeReader::read_all(Sink& sink, unsigned threads, const std::f
                 }
                 auto w = sink.write(plain);
                 if (!w) {
-                    const std::lock_guard rl(read_m);
                     error = std::move(w).error();
                 } else {
                     ++next_write;
@@ -1136,9 +1135,10 @@ Result<void> EnvelopeReader::read_all(Sink& sink, unsigned threads, const std::f
                     if (progress) progress(plain.size());
                 }
             }
+            const bool stop = last || error.has_value();
             lock.unlock();
             turn.notify_all();
-            if (last || error) return;
+            if (stop) return;
         }
     };
     run_workers(threads, work);
