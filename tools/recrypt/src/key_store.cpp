@@ -137,6 +137,32 @@ dare::Json key_to_json(const StoredKey& key, bool with_private) {
     return Json(JsonObject{{priv ? "RecryptKey" : "RecryptPublicKey", Json(std::move(body))}});
 }
 
+namespace {
+// One key of a key file: {"crv", "kid", "Public", "Private"?}.
+struct KeyPart {
+    std::string path;
+    std::string kid;
+    mesh::Bytes pub;
+    std::optional<mesh::SecureBytes> priv;  // wiped whichever way the caller returns
+};
+
+Result<KeyPart> read_key_part(const dare::Json& j, const std::string& path, std::string_view crv, std::size_t pub_len) {
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, dare::ObjectReader::open(j, path));
+    MESH_ASSIGN_OR_RETURN(const std::string c, r.string("crv", 32));
+    if (c != crv) return fail(Errc::unsupported, r.member_path("crv") + ": '" + c + "', expected " + std::string(crv));
+    KeyPart k{path, {}, {}, {}};
+    MESH_ASSIGN_OR_RETURN(k.kid, r.string("kid", 128));
+    MESH_ASSIGN_OR_RETURN(k.pub, r.fixed_bytes("Public", pub_len));
+    MESH_ASSIGN_OR_RETURN(auto priv, r.optional_bytes("Private", 33));
+    if (priv) {
+        k.priv.emplace(std::span<const std::uint8_t>(*priv));
+        mesh::secure_wipe(priv->data(), priv->size());
+    }
+    MESH_TRY(r.finish());
+    return k;
+}
+}  // namespace
+
 Result<StoredKey> key_from_json(const dare::Json& j, const std::string& where) {
     MESH_ASSIGN_OR_RETURN(dare::ObjectReader outer, dare::ObjectReader::open(j, where));
     const bool priv = outer.has("RecryptKey");
@@ -150,44 +176,28 @@ Result<StoredKey> key_from_json(const dare::Json& j, const std::string& where) {
     MESH_ASSIGN_OR_RETURN(const dare::Json* sig_json, r.value("Signature"));
     MESH_TRY(r.finish());
 
-    MESH_ASSIGN_OR_RETURN(dare::ObjectReader e, dare::ObjectReader::open(*enc_json, path + ".Encryption"));
-    MESH_ASSIGN_OR_RETURN(const std::string ecrv, e.string("crv", 32));
-    if (ecrv != "ristretto255") return fail(Errc::unsupported, e.member_path("crv") + ": '" + ecrv + "'");
-    MESH_ASSIGN_OR_RETURN(const std::string ekid, e.string("kid", 128));
-    MESH_ASSIGN_OR_RETURN(const mesh::Bytes epub, e.fixed_bytes("Public", dare::kPointBytes));
-    MESH_ASSIGN_OR_RETURN(auto epriv, e.optional_bytes("Private", 33));
-    MESH_TRY(e.finish());
-    auto encryption = dare::PublicKey::from_bytes(epub);
-    if (!encryption) return fail(Errc::malformed, e.member_path("Public") + ": " + encryption.error().message);
-
-    MESH_ASSIGN_OR_RETURN(dare::ObjectReader s, dare::ObjectReader::open(*sig_json, path + ".Signature"));
-    MESH_ASSIGN_OR_RETURN(const std::string scrv, s.string("crv", 32));
-    if (scrv != "Ed25519") return fail(Errc::unsupported, s.member_path("crv") + ": '" + scrv + "'");
-    MESH_ASSIGN_OR_RETURN(const std::string skid, s.string("kid", 128));
-    MESH_ASSIGN_OR_RETURN(const mesh::Bytes spub, s.fixed_bytes("Public", dare::kEd25519PublicBytes));
-    MESH_ASSIGN_OR_RETURN(auto spriv, s.optional_bytes("Private", 33));
-    MESH_TRY(s.finish());
-    auto signature = dare::SignaturePublicKey::from_bytes(spub);
-    if (!signature) return fail(Errc::malformed, s.member_path("Public") + ": " + signature.error().message);
-
-    if (encryption->kid() != ekid) return fail(Errc::malformed, e.member_path("kid") + ": does not match the key");
-    if (signature->kid() != skid) return fail(Errc::malformed, s.member_path("kid") + ": does not match the key");
+    MESH_ASSIGN_OR_RETURN(KeyPart e, read_key_part(*enc_json, path + ".Encryption", "ristretto255", dare::kPointBytes));
+    MESH_ASSIGN_OR_RETURN(KeyPart s, read_key_part(*sig_json, path + ".Signature", "Ed25519", dare::kEd25519PublicBytes));
+    auto encryption = dare::PublicKey::from_bytes(e.pub);
+    if (!encryption) return fail(Errc::malformed, e.path + ".Public: " + encryption.error().message);
+    auto signature = dare::SignaturePublicKey::from_bytes(s.pub);
+    if (!signature) return fail(Errc::malformed, s.path + ".Public: " + signature.error().message);
+    if (encryption->kid() != e.kid) return fail(Errc::malformed, e.path + ".kid: does not match the key");
+    if (signature->kid() != s.kid) return fail(Errc::malformed, s.path + ".kid: does not match the key");
+    const auto& epriv = e.priv;
+    const auto& spriv = s.priv;
     StoredKey key{std::move(name), *encryption, *signature, std::nullopt, std::nullopt};
     if (priv != (epriv.has_value() && spriv.has_value())) {
         return fail(Errc::malformed, path + ": private parts missing or present in a public key");
     }
     if (epriv) {
-        mesh::SecureBytes ep(*epriv);
-        mesh::secure_wipe(epriv->data(), epriv->size());
-        auto k = dare::PrivateKey::from_bytes(ep.expose_secret());
-        if (!k) return fail(Errc::malformed, e.member_path("Private") + ": not a valid private key");
-        if (!(k->public_key() == key.encryption)) return fail(Errc::malformed, e.member_path("Private") + ": does not match Public");
+        auto k = dare::PrivateKey::from_bytes(epriv->expose_secret());
+        if (!k) return fail(Errc::malformed, e.path + ".Private: not a valid private key");
+        if (!(k->public_key() == key.encryption)) return fail(Errc::malformed, e.path + ".Private: does not match Public");
         key.encryption_private.emplace(std::move(k).value());
-        mesh::SecureBytes sp(*spriv);
-        mesh::secure_wipe(spriv->data(), spriv->size());
-        auto sk = dare::SignaturePrivateKey::from_seed(sp.expose_secret());
-        if (!sk) return fail(Errc::malformed, s.member_path("Private") + ": not a valid seed");
-        if (!(sk->public_key() == key.signature)) return fail(Errc::malformed, s.member_path("Private") + ": does not match Public");
+        auto sk = dare::SignaturePrivateKey::from_seed(spriv->expose_secret());
+        if (!sk) return fail(Errc::malformed, s.path + ".Private: not a valid seed");
+        if (!(sk->public_key() == key.signature)) return fail(Errc::malformed, s.path + ".Private: does not match Public");
         key.signature_private.emplace(std::move(sk).value());
     }
     return key;
