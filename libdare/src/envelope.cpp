@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <dare/jsonb.hpp>
+#include "frame_crypto.hpp"
 #include <mesh/crypto_init.hpp>
 
 namespace dare {
@@ -336,22 +337,7 @@ Json to_json(const Header& h) {
     }
     if (h.digest) o.emplace_back("dig", Json("S512"));
     if (!h.salt.empty()) o.emplace_back("Salt", Json(mesh::base64url_encode(h.salt)));
-    if (!h.recipients.empty()) {
-        JsonArray rs;
-        for (const auto& r : h.recipients) {
-            JsonObject key{{"crv", Json("ristretto255")}, {"Public", Json(mesh::base64url_encode(r.epk.bytes()))}};
-            JsonObject entry{{"kid", Json(r.kid)},
-                             {"epk", Json(JsonObject{{"PublicKeyECDH", Json(std::move(key))}})},
-                             {"wmk", Json(mesh::base64url_encode(r.wmk))}};
-            if (!r.conjunction.empty()) {
-                JsonArray kids;
-                for (const auto& k : r.conjunction) kids.emplace_back(k);
-                entry.emplace_back("Conjunction", Json(std::move(kids)));
-            }
-            rs.emplace_back(std::move(entry));
-        }
-        o.emplace_back("recipients", Json(std::move(rs)));
-    }
+    if (!h.recipients.empty()) o.emplace_back("recipients", detail::recipients_to_json(h.recipients));
     if (!h.annotations.empty()) {
         JsonArray as;
         for (const auto& a : h.annotations) as.emplace_back(mesh::base64url_encode(a));
@@ -385,17 +371,7 @@ Result<Header> header_from_json(const Json& j, const std::string& path) {
     MESH_ASSIGN_OR_RETURN(h.envelope_id, r.optional_string("EnvelopeId", 256));
     MESH_ASSIGN_OR_RETURN(const auto enc, r.optional_string("enc", 64));
     if (enc) {
-        if (*enc == "XC20P") {
-            h.enc = Aead::xchacha20_poly1305;
-        } else if (*enc == "A256GCM") {
-            h.enc = Aead::aes256_gcm;
-            if (!aes256gcm_available()) {
-                return fail(Errc::unsupported, r.member_path("enc") + ": A256GCM needs hardware support this CPU lacks");
-            }
-        } else {
-            return fail(Errc::unsupported, r.member_path("enc") + ": encryption algorithm '" + enc->substr(0, 32) +
-                                               "' not supported");
-        }
+        MESH_ASSIGN_OR_RETURN(h.enc, detail::aead_from_name(*enc, r.member_path("enc")));
         MESH_ASSIGN_OR_RETURN(const std::uint64_t chunk, r.uint("ChunkSize", kMaxChunkBytes));
         if (chunk < kMinChunkBytes) return fail(Errc::malformed, r.member_path("ChunkSize") + ": below 1024");
         h.chunk_bytes = static_cast<std::uint32_t>(chunk);
@@ -411,27 +387,7 @@ Result<Header> header_from_json(const Json& j, const std::string& path) {
         }
         h.digest = true;
     }
-    MESH_ASSIGN_OR_RETURN(const JsonArray* rs, r.optional_array("recipients", kMaxRecipients));
-    for (std::size_t i = 0; i < rs->size(); ++i) {
-        const std::string p = r.member_path("recipients") + "[" + std::to_string(i) + "]";
-        MESH_ASSIGN_OR_RETURN(ObjectReader e, ObjectReader::open((*rs)[i], p));
-        MESH_ASSIGN_OR_RETURN(std::string kid, e.string("kid", 256));
-        MESH_ASSIGN_OR_RETURN(const Json* epk_json, e.value("epk"));
-        MESH_ASSIGN_OR_RETURN(PublicKey epk, epk_from_json(*epk_json, p + ".epk"));
-        MESH_ASSIGN_OR_RETURN(mesh::Bytes wmk, e.fixed_bytes("wmk", kWrappedBytes));
-        MESH_ASSIGN_OR_RETURN(const JsonArray* parts, e.optional_array("Conjunction", 16));
-        std::vector<std::string> conjunction;
-        for (std::size_t c = 0; c < parts->size(); ++c) {
-            const std::string cp = p + ".Conjunction[" + std::to_string(c) + "]";
-            if (!(*parts)[c].is_string() || (*parts)[c].as_string().empty() || (*parts)[c].as_string().size() > 256) {
-                return type_error(cp, "key fingerprint", (*parts)[c]);
-            }
-            conjunction.push_back((*parts)[c].as_string());
-        }
-        if (conjunction.size() == 1) return fail(Errc::malformed, p + ".Conjunction: needs two or more keys");
-        MESH_TRY(e.finish());
-        h.recipients.push_back(RecipientEntry{std::move(kid), epk, std::move(wmk), std::move(conjunction)});
-    }
+    MESH_ASSIGN_OR_RETURN(h.recipients, detail::recipients_from_json(r, "recipients"));
     if (h.enc && h.recipients.empty()) return fail(Errc::malformed, path + ": encrypted without recipients");
     MESH_ASSIGN_OR_RETURN(const JsonArray* as, r.optional_array("annotations", kMaxAnnotations));
     for (std::size_t i = 0; i < as->size(); ++i) {
@@ -1259,5 +1215,118 @@ Result<Decoded> decode_json(std::string_view text, const OpenOptions& options) {
     MESH_ASSIGN_OR_RETURN(const Json j, parse_json(text, JsonLimits{std::size_t{64} << 20, 16}));
     return decode_value(j, options);
 }
+
+
+// ---- shared with encrypted containers (frame_crypto.hpp) --------------------------------------
+
+namespace detail {
+
+ContentKey make_content_key(mesh::RandomSource& rng) {
+    ContentKey k;
+    rng.fill(k.expose_secret_mut());
+    return k;
+}
+
+std::vector<RecipientEntry> wrap_content_key(const ContentKey& cek, std::span<const PublicKey> recipients,
+                                             mesh::RandomSource& rng) {
+    std::vector<RecipientEntry> out;
+    out.reserve(recipients.size());
+    for (const auto& r : recipients) out.push_back(wrap_for(cek, r, rng));
+    return out;
+}
+
+Result<ContentKey> unwrap_content_key(std::span<const RecipientEntry> entries, KeyAgreement& keys) {
+    std::string tried;
+    for (const auto& r : entries) {
+        auto agreement = keys.agree(r);
+        if (!agreement) {
+            if (agreement.error().code != Errc::not_found) return std::move(agreement).error();
+            tried += (tried.empty() ? "" : ", ") + r.kid;
+            continue;
+        }
+        return unwrap(r, *agreement);
+    }
+    return fail(Errc::not_found, "dare: no key for any recipient (" + tried + ")");
+}
+
+Json recipients_to_json(const std::vector<RecipientEntry>& entries) {
+    JsonArray rs;
+    for (const auto& r : entries) {
+        JsonObject key{{"crv", Json("ristretto255")}, {"Public", Json(mesh::base64url_encode(r.epk.bytes()))}};
+        JsonObject entry{{"kid", Json(r.kid)},
+                         {"epk", Json(JsonObject{{"PublicKeyECDH", Json(std::move(key))}})},
+                         {"wmk", Json(mesh::base64url_encode(r.wmk))}};
+        if (!r.conjunction.empty()) {
+            JsonArray kids;
+            for (const auto& k : r.conjunction) kids.emplace_back(k);
+            entry.emplace_back("Conjunction", Json(std::move(kids)));
+        }
+        rs.emplace_back(std::move(entry));
+    }
+    return Json(std::move(rs));
+}
+
+Result<std::vector<RecipientEntry>> recipients_from_json(ObjectReader& r, std::string_view name) {
+    std::vector<RecipientEntry> out;
+    MESH_ASSIGN_OR_RETURN(const JsonArray* rs, r.optional_array(name, kMaxRecipients));
+    for (std::size_t i = 0; i < rs->size(); ++i) {
+        const std::string p = r.member_path(name) + "[" + std::to_string(i) + "]";
+        MESH_ASSIGN_OR_RETURN(ObjectReader e, ObjectReader::open((*rs)[i], p));
+        MESH_ASSIGN_OR_RETURN(std::string kid, e.string("kid", 256));
+        MESH_ASSIGN_OR_RETURN(const Json* epk_json, e.value("epk"));
+        MESH_ASSIGN_OR_RETURN(PublicKey epk, epk_from_json(*epk_json, p + ".epk"));
+        MESH_ASSIGN_OR_RETURN(mesh::Bytes wmk, e.fixed_bytes("wmk", kWrappedBytes));
+        MESH_ASSIGN_OR_RETURN(const JsonArray* parts, e.optional_array("Conjunction", 16));
+        std::vector<std::string> conjunction;
+        for (std::size_t c = 0; c < parts->size(); ++c) {
+            const std::string cp = p + ".Conjunction[" + std::to_string(c) + "]";
+            if (!(*parts)[c].is_string() || (*parts)[c].as_string().empty() || (*parts)[c].as_string().size() > 256) {
+                return type_error(cp, "key fingerprint", (*parts)[c]);
+            }
+            conjunction.push_back((*parts)[c].as_string());
+        }
+        if (conjunction.size() == 1) return fail(Errc::malformed, p + ".Conjunction: needs two or more keys");
+        MESH_TRY(e.finish());
+        out.push_back(RecipientEntry{std::move(kid), epk, std::move(wmk), std::move(conjunction)});
+    }
+    return out;
+}
+
+namespace {
+Key frame_key(Aead a, const ContentKey& cek, std::span<const std::uint8_t> salt, FramePart part) {
+    const mesh::SecureBytes prk = mesh::hkdf_extract(mesh::HkdfHash::sha512, salt, cek.expose_secret());
+    const std::string label = std::string(part == FramePart::payload ? "DARE/frame/payload/" : "DARE/frame/metadata/") +
+                              std::string(aead_name(a));
+    return expand(prk.expose_secret(), label);
+}
+}  // namespace
+
+mesh::Bytes seal_frame(Aead a, const ContentKey& cek, std::span<const std::uint8_t> salt, FramePart part,
+                       std::span<const std::uint8_t> aad, std::span<const std::uint8_t> plaintext) {
+    const Key key = frame_key(a, cek, salt, part);
+    mesh::Bytes out(plaintext.size() + kTagBytes);
+    seal(a, key, 0, true, aad, plaintext, out.data());
+    return out;
+}
+
+Result<mesh::SecureBytes> open_frame(Aead a, const ContentKey& cek, std::span<const std::uint8_t> salt, FramePart part,
+                                     std::span<const std::uint8_t> aad, std::span<const std::uint8_t> sealed) {
+    if (sealed.size() < kTagBytes) return auth_failed();
+    const Key key = frame_key(a, cek, salt, part);
+    mesh::SecureBytes out(sealed.size() - kTagBytes);
+    MESH_TRY(open(a, key, 0, true, aad, sealed, out.expose_secret_mut().data()));
+    return out;
+}
+
+Result<Aead> aead_from_name(std::string_view name, const std::string& where) {
+    if (name == "XC20P") return Aead::xchacha20_poly1305;
+    if (name == "A256GCM") {
+        if (!aes256gcm_available()) return fail(Errc::unsupported, where + ": A256GCM needs hardware support this CPU lacks");
+        return Aead::aes256_gcm;
+    }
+    return fail(Errc::unsupported, where + ": encryption algorithm '" + std::string(name.substr(0, 32)) + "' not supported");
+}
+
+}  // namespace detail
 
 }  // namespace dare
