@@ -1,26 +1,47 @@
-// dare/container.hpp: DARE containers as an append-only, tamper-evident store (FORMATS.md §3).
+// dare/container.hpp: DARE containers as an append-only, tamper-evident store (FORMATS.md §3,
+// docs/container.md).
 //
 // A container file is a sequence of frames (dare/sequence.hpp). Frame 0 says what it is
-// ({"SequenceInfo": {"DataEncoding": "JSON", "ContainerType": ..., "Index": 0}}); frame n > 0
-// carries {"ContentMetaData": ..., "SequenceInfo": {"Index": n}}, the payload, and for Digest
-// and Chain containers a trailer with HeaderDigest (SHA-512 of the header record: our
-// addition, so a damaged header is caught too), PayloadDigest (SHA-512 of the payload) and, for Chain,
-// ChainDigest_n = SHA-512(ChainDigest_(n-1) || PayloadDigest_n), the intended rule (the
-// reference's published chain uses zeros for the previous value every time; see
-// docs/container.md).
+// ({"SequenceInfo": {"DataEncoding": "JSON", "ContainerType": ..., "Index": 0}}, and for an
+// encrypted container {"Policy": {"enc": ...}}); frame n > 0 carries
+// {"ContentMetaData": ..., "SequenceInfo": {"Index": n, ...}}, the payload, and a trailer:
+// - List: none. Digest: HeaderDigest (SHA-512 of the header record: our addition, so a damaged
+//   header is caught too) and PayloadDigest.
+// - Chain: + ChainDigest_n = SHA-512(ChainDigest_(n-1) || PayloadDigest_n) (the intended rule;
+//   the reference's published chain combines zeros every time).
+// - Tree: Digest + the header's TreePosition (the byte offset of frame previous_frame(n)).
+// - Merkle: Tree + TreeDigest_n, the root of the Merkle tree whose leaves are
+//   SHA-512(HeaderDigest_i || PayloadDigest_i) for frames 1..n (RFC 6962 shape; see
+//   docs/container.md for how it differs from the reference's published values).
+// Chain and Merkle frames may carry a signed apex: an Ed25519 signature over the frame's
+// ChainDigest/TreeDigest (every `sign_interval` frames), so a verifier holding the signer's
+// public key detects any change to any frame up to the last signed one.
+//
+// Encrypted containers (created with recipients): each frame's ContentMetaData and payload are
+// sealed under keys derived from a content key and the frame's own Salt. The content key is
+// wrapped for the recipients once, in the header of the first frame a writer appends
+// ("recipients"); later frames point to it with SequenceInfo.ExchangePosition. The sealed
+// payload authenticates the whole header record. Digests cover the ciphertext, so verify()
+// needs no key; reading and the object index need `keys`.
+//
+// Index frames (SequenceInfo.IsMeta, written by write_index(), compact() and every
+// `index_interval` frames) record every frame's length and every object's latest state; open()
+// finds the last one walking backwards from the end and reads only the frames after it.
 //
 // Durability: append writes a whole frame with one write(2) and, with SyncPolicy::every_append
 // or ::group, returns only after an fdatasync that covers it, so an acknowledged frame survives
 // a crash; with ::group, concurrent appends share syncs, and a frame becomes visible to readers
-// once it is durable. open() walks the file: a
-// torn or garbage tail (the end does not parse back to a whole frame) is cut back to the last
-// whole frame and reported; damage in the middle (later frames still parse) or any digest or
-// chain mismatch is an error naming the frame: nothing damaged is returned as data.
+// once it is durable. open() walks the file: a torn or garbage tail (the end does not parse back
+// to a whole frame) is cut back to the last whole frame and reported; damage in the middle
+// (later frames still parse) or any digest, chain, tree or AEAD mismatch is an error naming the
+// frame: nothing damaged is returned as data. open() trusts an index frame for the frames before
+// it (each is still checked when read); verify() checks every frame.
 // Random access by frame number and by object id (ContentMeta.UniqueId, the latest frame).
 // Thread-safety: one writer; reads may run concurrently with each other and with appends.
-// Errors: already_exists (create over a file), not_found (no file, no frame, no object),
-// malformed (frame or header syntax, damage in the middle), auth_failed (a digest or chain
-// mismatch), unsupported (container type), io (the OS).
+// Errors: already_exists (create over a file), not_found (no file, no frame, no object, no key
+// for an encrypted container), malformed (frame or header syntax, damage in the middle),
+// auth_failed (a digest, chain, tree, signature or AEAD mismatch), unsupported (container
+// type), limit_exceeded (payload size), io (the OS).
 #pragma once
 
 #include <cstdint>
@@ -39,8 +60,11 @@
 
 namespace dare {
 
-enum class ContainerType : std::uint8_t { list, digest, chain };
-std::string_view container_type_name(ContainerType t) noexcept;  // "List", "Digest", "Chain"
+enum class ContainerType : std::uint8_t { list, digest, chain, tree, merkle };
+/// "List", "Digest", "Chain", "Tree", "Merkle".
+std::string_view container_type_name(ContainerType t) noexcept;
+/// The type named (case-insensitive); invalid_argument otherwise.
+mesh::Result<ContainerType> container_type_from_name(std::string_view name);
 
 enum class SyncPolicy : std::uint8_t {
     none,          ///< leave it to the OS (tests, bulk loads)
@@ -51,17 +75,41 @@ enum class SyncPolicy : std::uint8_t {
 struct ContainerOptions {
     SyncPolicy sync = SyncPolicy::every_append;
     std::size_t max_frame_bytes = std::size_t{64} << 20;
+    /// create(): encrypt every frame to these keys. Also used for a new key exchange when the
+    /// writer cannot reuse the last one (opened without `keys`) and by compact().
+    std::vector<PublicKey> recipients;
+    Aead aead = Aead::xchacha20_poly1305;
+    /// Opens the key exchanges of an encrypted container (reading, the object index, and
+    /// reusing the last exchange when appending). Not owned; must outlive the container.
+    KeyAgreement* keys = nullptr;
+    /// Chain and Merkle: sign the apex of every `sign_interval`-th frame (0: never). Not owned.
+    const SignaturePrivateKey* signer = nullptr;
+    std::uint64_t sign_interval = 0;
+    /// Append an index frame after every `index_interval` frames (0: only write_index() and
+    /// compact()).
+    std::uint64_t index_interval = 0;
+    /// Salts and content keys; nullptr: the system's.
+    mesh::RandomSource* rng = nullptr;
 };
 
 struct OpenReport {
     std::uint64_t frames = 0;           ///< whole frames, frame 0 included
     std::uint64_t truncated_bytes = 0;  ///< a torn tail cut off
+    std::uint64_t index_frame = 0;      ///< the index frame open() started from (0: none)
 };
 
 struct ContainerFrame {
     std::uint64_t index = 0;
     ContentMeta meta;
     mesh::Bytes payload;
+    bool is_meta = false;  ///< an index frame, not data
+};
+
+struct VerifyReport {
+    std::uint64_t frames = 0;       ///< frames checked, frame 0 included
+    std::uint64_t signatures = 0;   ///< signed apexes verified
+    std::uint64_t signed_upto = 0;  ///< the last frame a verified signature covers (0: none)
+    std::optional<mesh::Digest512> apex;  ///< ChainDigest or TreeDigest of the last frame
 };
 
 class Container final {
@@ -91,17 +139,30 @@ public:
     [[nodiscard]] std::optional<ObjectState> state(std::string_view unique_id) const;
     /// Every object id with its latest state (a snapshot).
     [[nodiscard]] std::vector<std::pair<std::string, ObjectState>> objects() const;
-    /// Reads and checks every frame again (digests and chain).
-    mesh::Result<void> verify() const;
+    /// Reads and checks every frame again: digests, chain, tree positions and digests, and
+    /// (with `signers`) every signed apex; a signature by a key `signers` does not know is an
+    /// error (not_found). Without `signers`, signatures are not checked.
+    mesh::Result<VerifyReport> verify(const SignerLookup& signers = {}) const;
+    /// The ChainDigest (Chain) or TreeDigest (Merkle) of the last frame; nullopt for the other
+    /// types or an empty container.
+    [[nodiscard]] std::optional<mesh::Digest512> apex() const;
+    [[nodiscard]] bool encrypted() const noexcept;
+
+    /// Appends an index frame (every frame's length, every object's latest state) so that the
+    /// next open() reads only the frames after it. Returns its frame number.
+    mesh::Result<std::uint64_t> write_index();
 
     /// Rewrites the file with only the latest state of each live object (catalog semantics),
     /// then with everything appended meanwhile: write a new file beside it, fsync, rename over
     /// the old one, fsync the directory. Appends may continue during compaction; they wait only
-    /// for the final copy and the switch. Frame numbers change; object ids do not.
+    /// for the final copy and the switch. Frame numbers change; object ids do not. The new file
+    /// ends its compacted part with an index frame; an encrypted container gets a fresh content
+    /// key (which needs `recipients` in the options).
     mesh::Result<void> compact();
 
+    struct State;  // private to container.cpp
+
 private:
-    struct State;
     explicit Container(std::unique_ptr<State> s);
     std::unique_ptr<State> s_;
 };
