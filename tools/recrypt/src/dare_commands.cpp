@@ -239,30 +239,6 @@ Result<void> run_encode(const EncodeArgs& a, const std::string& home) {
     return out->commit();
 }
 
-// Every private key in the store can open; every key in the store can verify.
-struct StoreKeys {
-    std::vector<StoredKey> keys;
-    dare::PrivateKeyAgreement agreement;
-    dare::SignerLookup lookup() const {
-        return [this](std::string_view kid) -> std::optional<dare::SignaturePublicKey> {
-            for (const auto& k : keys) {
-                if (k.signature.kid() == kid) return k.signature;
-            }
-            return std::nullopt;
-        };
-    }
-};
-
-Result<std::unique_ptr<StoreKeys>> load_store_keys(const std::string& home) {
-    MESH_ASSIGN_OR_RETURN(KeyStore store, KeyStore::open(home));
-    auto sk = std::make_unique<StoreKeys>();
-    MESH_ASSIGN_OR_RETURN(sk->keys, store.list());
-    for (const auto& k : sk->keys) {
-        if (k.encryption_private) sk->agreement.add(*k.encryption_private);
-    }
-    return sk;
-}
-
 std::string describe_signers(const dare::Opened& info) {
     std::string note;
     for (const auto& kid : info.unknown_signers) note += "note: signature by unknown key " + kid + " not verified\n";

@@ -203,19 +203,16 @@ Result<StoredKey> key_from_json(const dare::Json& j, const std::string& where) {
     return key;
 }
 
+Result<std::string> KeyStore::directory(const std::string& home) {
+    if (!home.empty()) return home;
+    if (const char* h = std::getenv("RECRYPT_HOME"); h != nullptr && *h != '\0') return std::string(h);
+    if (const char* x = std::getenv("XDG_DATA_HOME"); x != nullptr && *x != '\0') return std::string(x) + "/recrypt";
+    if (const char* hm = std::getenv("HOME"); hm != nullptr && *hm != '\0') return std::string(hm) + "/.local/share/recrypt";
+    return fail(Errc::invalid_argument, "no key store: set RECRYPT_HOME or HOME");
+}
+
 Result<KeyStore> KeyStore::open(const std::string& home) {
-    std::string dir = home;
-    if (dir.empty()) {
-        if (const char* h = std::getenv("RECRYPT_HOME"); h != nullptr && *h != '\0') {
-            dir = h;
-        } else if (const char* x = std::getenv("XDG_DATA_HOME"); x != nullptr && *x != '\0') {
-            dir = std::string(x) + "/recrypt";
-        } else if (const char* hm = std::getenv("HOME"); hm != nullptr && *hm != '\0') {
-            dir = std::string(hm) + "/.local/share/recrypt";
-        } else {
-            return fail(Errc::invalid_argument, "no key store: set RECRYPT_HOME or HOME");
-        }
-    }
+    MESH_ASSIGN_OR_RETURN(const std::string dir, directory(home));
     MESH_TRY(ensure_private_dir(dir));
     MESH_TRY(ensure_private_dir(dir + "/keys"));
     MESH_TRY(ensure_private_dir(dir + "/public"));
@@ -317,6 +314,25 @@ Result<StoredKey> KeyStore::resolve(const std::string& spec) const {
         if (found) return std::move(*found);
     }
     return fail(Errc::not_found, "no key '" + spec + "' (a name, a key file or a fingerprint) in " + home_);
+}
+
+dare::SignerLookup StoreKeys::lookup() const {
+    return [this](std::string_view kid) -> std::optional<dare::SignaturePublicKey> {
+        for (const auto& k : keys) {
+            if (k.signature.kid() == kid) return k.signature;
+        }
+        return std::nullopt;
+    };
+}
+
+Result<std::unique_ptr<StoreKeys>> load_store_keys(const std::string& home) {
+    MESH_ASSIGN_OR_RETURN(KeyStore store, KeyStore::open(home));
+    auto sk = std::make_unique<StoreKeys>();
+    MESH_ASSIGN_OR_RETURN(sk->keys, store.list());
+    for (const auto& k : sk->keys) {
+        if (k.encryption_private) sk->agreement.add(*k.encryption_private);
+    }
+    return sk;
 }
 
 }  // namespace recrypt_cli

@@ -6,11 +6,13 @@
 // or write is refused. Files are written atomically (temporary file, fsync, rename, fsync dir).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <dare/envelope.hpp>
 #include <dare/json.hpp>
 #include <dare/keys.hpp>
 #include <mesh/result.hpp>
@@ -34,6 +36,8 @@ public:
     /// The store at `home` (empty: the environment's default). Creates it (0700) if absent;
     /// refuses one whose permissions let others in.
     static mesh::Result<KeyStore> open(const std::string& home);
+    /// Where the store for `home` is (it may not exist).
+    static mesh::Result<std::string> directory(const std::string& home);
 
     [[nodiscard]] const std::string& home() const noexcept { return home_; }
     mesh::Result<StoredKey> generate(const std::string& name);
@@ -49,6 +53,15 @@ private:
     explicit KeyStore(std::string home) : home_(std::move(home)) {}
     std::string home_;
 };
+
+/// Every private key in the store can open; every key in the store can verify.
+struct StoreKeys {
+    std::vector<StoredKey> keys;
+    dare::PrivateKeyAgreement agreement;
+    [[nodiscard]] dare::SignerLookup lookup() const;
+};
+/// The store's keys (held behind a pointer: the lookup refers to them).
+mesh::Result<std::unique_ptr<StoreKeys>> load_store_keys(const std::string& home);
 
 /// Validates a key name: 1-64 of [A-Za-z0-9._-], not starting with '.' or '-'.
 mesh::Result<void> check_key_name(std::string_view name);

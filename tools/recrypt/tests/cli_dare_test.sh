@@ -117,7 +117,7 @@ run "info of garbage" 2 "not a DARE file" -- $B dare info "$WORK/msg.txt"
 CT="$WORK/store.dare"
 run "container create" 0 "" -- dare container create "$CT" --type chain
 run "container create twice" 2 "File exists" -- dare container create "$CT"
-run "container bad type" 1 "" -- dare container create "$WORK/x.dare" --type tree
+run "container bad type" 1 "" -- dare container create "$WORK/x.dare" --type forest
 printf '{"v":1}' >"$WORK/v1"; printf '{"v":2}' >"$WORK/v2"; printf '{"w":1}' >"$WORK/w1"
 run "append 1" 0 "" -- dare container append "$CT" "$WORK/v1" --id alice
 [ "$(cat "$WORK/out")" = 1 ] && ok || bad "append prints the index"
@@ -132,7 +132,7 @@ cmp -s "$WORK/got" "$WORK/v1" && ok || bad "get by index to a file"
 run "get missing" 2 "no object carol" -- dare container get "$CT" --id carol
 run "get frame 0" 2 "INDEX" -- dare container get "$CT"
 run "verify" 0 "" -- dare container verify "$CT"
-[ "$(cat "$WORK/out")" = "3 frames verified" ] && ok || bad "verify output"
+grep -q "^3 frames verified; apex " "$WORK/out" && ok || bad "verify output: $(cat "$WORK/out")"
 cp "$CT" "$WORK/torn.dare"
 head -c 10 "$WORK/v1" >>"$WORK/torn.dare"   # a torn write after the last frame
 run "torn tail repaired" 0 "" -- dare container verify "$WORK/torn.dare"
@@ -144,9 +144,49 @@ run "damage refused" 2 "frame" -- dare container verify "$WORK/hurt.dare"
 [ "$(stat -c %s "$WORK/hurt.dare")" = "$size_before" ] && ok || bad "damaged container was truncated"
 run "not a container" 2 "not a DARE container" -- dare container list "$WORK/v1"
 run "compact" 0 "" -- dare container compact "$CT"
-[ "$(cat "$WORK/out")" = "3 frames compacted to 2" ] && ok || bad "compact output: $(cat "$WORK/out")"
+[ "$(cat "$WORK/out")" = "3 frames compacted to 2 objects and an index" ] && ok || bad "compact output: $(cat "$WORK/out")"
 run "get after compact" 0 "" -- dare container get "$CT" --id alice
 [ "$(cat "$WORK/out")" = '{"v":2}' ] && ok || bad "state kept by compaction"
+
+
+# Merkle with signed apexes, an index frame
+MK="$WORK/audit.dare"
+run "merkle create" 0 "" -- $A dare container create "$MK" --type merkle
+for i in 1 2 3; do
+    run "merkle append $i" 0 "" -- $A dare container append "$MK" "$WORK/v1" --id "e$i" --sign alice
+done
+run "merkle unsigned append" 0 "" -- $A dare container append "$MK" "$WORK/v2" --id e4
+run "merkle verify signatures" 0 "" -- $A dare container verify "$MK" --signatures
+grep -q "^4 frames verified; 3 signed apexes, the last at frame 3; apex " "$WORK/out" && ok || bad "merkle verify: $(cat "$WORK/out")"
+run "merkle verify, signer unknown" 2 "unknown key" -- --home "$WORK/nobody" dare container verify "$MK" --signatures
+run "tree cannot be signed" 0 "" -- $A dare container create "$WORK/tree.dare" --type tree
+run "tree sign refused" 2 "Chain and Merkle" -- $A dare container append "$WORK/tree.dare" "$WORK/v1" --sign alice
+run "index" 0 "" -- $A dare container index "$MK"
+[ "$(cat "$WORK/out")" = 5 ] && ok || bad "index prints its frame: $(cat "$WORK/out")"
+run "list shows the index" 0 "" -- $A dare container list "$MK"
+grep -q "^5  (index)  -  " "$WORK/out" && ok || bad "index frame listed: $(cat "$WORK/out")"
+run "append after index" 0 "" -- $A dare container append "$MK" "$WORK/v2" --id e1 --event Update
+run "verify after index" 0 "" -- $A dare container verify "$MK"
+grep -q "^6 frames verified" "$WORK/out" && ok || bad "verify after index: $(cat "$WORK/out")"
+
+# an encrypted container: bob's key opens it, alice's cannot
+EC="$WORK/secret.dare"
+# (alice imported bob's public key above)
+run "encrypted create" 0 "" -- $A dare container create "$EC" --to bob
+run "encrypted append (alice, public key only)" 0 "" -- $A dare container append "$EC" "$WORK/v1" --id topsecret --to bob
+grep -q "topsecret" "$EC" && bad "the object id is in the clear" || ok
+grep -q '"v":1' "$EC" && bad "the payload is in the clear" || ok
+run "encrypted append without key or recipients" 2 "cannot append" -- $A dare container append "$EC" "$WORK/v2" --id more
+run "alice cannot read" 2 "no key" -- $A dare container get "$EC" 1
+run "alice can verify" 0 "" -- $A dare container verify "$EC"
+run "bob reads" 0 "" -- $B dare container get "$EC" --id topsecret
+[ "$(cat "$WORK/out")" = '{"v":1}' ] && ok || bad "bob reads the payload"
+run "bob appends reusing the exchange" 0 "" -- $B dare container append "$EC" "$WORK/v2" --id topsecret --event Update
+[ "$(grep -c '"recipients"' "$EC")" = 1 ] && ok || bad "exchanges: $(grep -c '"recipients"' "$EC")"
+run "compact needs recipients" 2 "recipients" -- $B dare container compact "$EC"
+run "compact encrypted" 0 "" -- $B dare container compact "$EC" --to bob
+run "bob reads after compact" 0 "" -- $B dare container get "$EC" --id topsecret
+[ "$(cat "$WORK/out")" = '{"v":2}' ] && ok || bad "state after encrypted compaction"
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
