@@ -1030,6 +1030,11 @@ Result<std::uint64_t> Container::append(std::span<const std::uint8_t> payload, c
     return n;
 }
 
+Result<void> Container::sync() {
+    if (::fdatasync(s_->fd) != 0) return fail(Errc::io, errno_text(s_->path));
+    return mesh::ok();
+}
+
 Result<std::uint64_t> Container::write_index() {
     State& s = *s_;
     std::unique_lock writer(s.writer);

@@ -148,6 +148,10 @@ public:
     [[nodiscard]] std::optional<mesh::Digest512> apex() const;
     [[nodiscard]] bool encrypted() const noexcept;
 
+    /// fdatasync now: with SyncPolicy::none, makes everything appended so far durable (a store
+    /// that writes several frames for one operation syncs once at its end).
+    mesh::Result<void> sync();
+
     /// Appends an index frame (every frame's length, every object's latest state) so that the
     /// next open() reads only the frames after it. Returns its frame number.
     mesh::Result<std::uint64_t> write_index();

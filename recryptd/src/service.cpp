@@ -1,0 +1,573 @@
+#include "service.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include <dare/json.hpp>
+#include <mesh/bytes.hpp>
+#include <mesh/hash.hpp>
+
+namespace recryptd {
+using mesh::Errc;
+using recrypt::MemberEntry;
+using recrypt::MemberStatus;
+using recrypt::Privilege;
+using recrypt::RecryptionGroup;
+
+namespace {
+constexpr std::size_t kMaxIdBytes = 128;
+
+HttpReply reply(std::string_view tx, int code, std::string description, dare::JsonObject fields = {}) {
+    HttpReply r;
+    r.status = code;
+    r.transaction = std::string(tx);
+    r.description = description;
+    r.body = dare::to_json(recrypt::response_to_json(tx, recrypt::Status{code, std::move(description)}, std::move(fields)));
+    return r;
+}
+
+bool has(const MemberEntry& m, Privilege p) { return std::find(m.privileges.begin(), m.privileges.end(), p) != m.privileges.end(); }
+bool administers(const MemberEntry& m) { return has(m, Privilege::admin) || has(m, Privilege::super); }
+bool is_privileged(const MemberEntry& m) { return administers(m); }
+
+std::string_view status_text(MemberStatus s) {
+    return s == MemberStatus::revoked ? "membership revoked" : s == MemberStatus::suspended ? "membership suspended" : "active";
+}
+
+// Authentication failures: what was wrong, generic for the cryptographic checks.
+HttpReply auth_failure(std::string_view tx, const mesh::Error& e) {
+    switch (e.code) {
+        case Errc::malformed: return reply(tx, 400, "request signature headers: " + e.message);
+        case Errc::already_exists: return reply(tx, 409, "replayed request (nonce already used)");
+        case Errc::permission_denied: return reply(tx, 401, "request time outside the allowed clock skew");
+        case Errc::not_found: return reply(tx, 401, "unknown authentication key");
+        case Errc::limit_exceeded: return reply(tx, 503, "too many requests in the replay window");
+        default: return reply(tx, 401, "authentication failed");
+    }
+}
+
+std::string etag_of(std::string_view body) {
+    const auto d = mesh::sha512({mesh::as_bytes(body)});
+    return "\"" + mesh::base64url_encode(std::span(d).first(16)) + "\"";
+}
+
+mesh::Result<void> check_id(std::string_view what, std::string_view id) {
+    if (id.empty() || id.size() > kMaxIdBytes) {
+        return mesh::fail(Errc::invalid_argument, std::string(what) + ": 1 to " + std::to_string(kMaxIdBytes) + " characters");
+    }
+    return mesh::ok();
+}
+}  // namespace
+
+struct ServiceCore::Call {
+    const HttpRequestInfo& request;
+    std::string keyid;  // verified requester
+    std::int64_t now;
+};
+
+ServiceCore::ServiceCore(const Config& config, Store& store, AuditLog& audit, Metrics& metrics, Clock clock)
+    : config_(config),
+      store_(store),
+      audit_(audit),
+      metrics_(metrics),
+      clock_(clock ? std::move(clock)
+                   : Clock([] {
+                         return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+                     })),
+      replay_(config.clock_skew) {}
+
+std::size_t ServiceCore::groups() const {
+    const std::shared_lock lock(m_);
+    return groups_.size();
+}
+
+void ServiceCore::add_auth_key(const dare::SignaturePublicKey& key) {
+    auto [it, inserted] = auth_keys_.try_emplace(key.kid(), key, 0);
+    ++it->second.second;
+}
+
+void ServiceCore::remove_auth_key(const std::string& kid) {
+    const auto it = auth_keys_.find(kid);
+    if (it != auth_keys_.end() && --it->second.second == 0) auth_keys_.erase(it);
+}
+
+mesh::Result<void> ServiceCore::load() {
+    const std::unique_lock lock(m_);
+    Store::Visitor v;
+    v.group = [&](RecryptionGroup g) -> mesh::Result<void> {
+        GroupState gs;
+        if (!g.signed_key) return mesh::fail(Errc::malformed, "store: group " + g.group_id + " without a key");
+        MESH_ASSIGN_OR_RETURN(const recrypt::KeyRecord current, recrypt::verify_key_record(*g.signed_key, g.group_id));
+        gs.keys.emplace(current.encryption_key.kid(), current.encryption_key);
+        for (const auto& past : g.past_keys) {
+            MESH_ASSIGN_OR_RETURN(const recrypt::KeyRecord rec, recrypt::verify_key_record(past, g.group_id));
+            gs.keys.emplace(rec.encryption_key.kid(), rec.encryption_key);
+        }
+        const std::string id = g.group_id;
+        gs.meta = std::move(g);
+        groups_.insert_or_assign(id, std::move(gs));
+        return mesh::ok();
+    };
+    v.member = [&](std::string gid, MemberEntry m) -> mesh::Result<void> {
+        const auto it = groups_.find(gid);
+        if (it == groups_.end()) return mesh::fail(Errc::malformed, "store: member of an unknown group " + gid);
+        auto& members = it->second.members;
+        if (const auto old = members.find(m.member_udf); old != members.end() && old->second.meta.authentication_key) {
+            remove_auth_key(old->second.meta.authentication_key->kid());
+        }
+        if (m.authentication_key) add_auth_key(*m.authentication_key);
+        auto& slot = members[m.member_udf];
+        slot.meta = std::move(m);
+        return mesh::ok();
+    };
+    v.entry = [&](std::string gid, std::string udf, recrypt::UserDecryptionEntry e) -> mesh::Result<void> {
+        const auto it = groups_.find(gid);
+        if (it == groups_.end()) return mesh::fail(Errc::malformed, "store: entry of an unknown group " + gid);
+        const auto key = it->second.keys.find(e.encryption_key_udf);
+        const auto member = it->second.members.find(udf);
+        if (key == it->second.keys.end() || member == it->second.members.end()) {
+            return mesh::fail(Errc::malformed, "store: entry of an unknown key or member in group " + gid);
+        }
+        member->second.pairs.emplace_back(e.encryption_key_udf, e.member_key_udf);
+        return core_.add_entry(key->second, std::move(e), gid, udf);
+    };
+    return store_.load(v);
+}
+
+HttpReply ServiceCore::handle(const HttpRequestInfo& request, std::string_view body) {
+    std::string_view path = request.target.substr(0, request.target.find('?'));
+    if (path == kServicePath) {
+        if (request.method != "POST") {
+            HttpReply r = reply("Error", 405, "use POST for transactions");
+            r.headers.emplace_back("Allow", "POST");
+            return r;
+        }
+        return post(request, body);
+    }
+    if (path.starts_with(std::string(kServicePath) + "/")) {
+        if (request.method != "GET" && request.method != "HEAD") {
+            HttpReply r = reply("Error", 405, "resources are read with GET");
+            r.headers.emplace_back("Allow", "GET, HEAD");
+            return r;
+        }
+        return get(request, path);
+    }
+    return reply("Error", 404, "no such resource");
+}
+
+HttpReply ServiceCore::post(const HttpRequestInfo& request, std::string_view body) {
+    const std::string_view ct = request.content_type.substr(0, request.content_type.find(';'));
+    if (ct != "application/json") return reply("Error", 415, "Content-Type must be application/json");
+    auto parsed = recrypt::parse_request(body, dare::JsonLimits{config_.max_body_bytes, config_.max_json_depth});
+    if (!parsed) {
+        const int code = parsed.error().code == Errc::limit_exceeded ? 413 : 400;
+        return reply("Error", code, "bad request: " + parsed.error().message);
+    }
+    recrypt::Request& req = *parsed;
+    const std::string_view tx = recrypt::transaction_name(req);
+    if (std::holds_alternative<recrypt::HelloRequest>(req)) {
+        return reply(tx, 201, "Operation completed successfully",
+                     {{"Version", dare::Json(dare::JsonObject{{"Major", dare::Json(1)},
+                                                              {"Minor", dare::Json(0)},
+                                                              {"Encodings", dare::Json(dare::JsonArray{dare::Json("application/json")})}})}});
+    }
+    // Authentication. For CreateGroup, the creator's key may come with the request: the group's
+    // administrators' authentication keys (the signature proves the requester holds one).
+    const auto* create = std::get_if<recrypt::CreateGroupRequest>(&req);
+    const recrypt::KeyLookup lookup = [&](std::string_view kid) -> std::optional<dare::SignaturePublicKey> {
+        {
+            const std::shared_lock lock(m_);
+            if (const auto it = auth_keys_.find(std::string(kid)); it != auth_keys_.end()) return it->second.first;
+        }
+        if (create != nullptr) {
+            for (const auto& m : create->group.members) {
+                if (administers(m) && m.authentication_key && m.authentication_key->kid() == kid) return m.authentication_key;
+            }
+        }
+        return std::nullopt;
+    };
+    if (request.signature.signature.empty() && request.signature.signature_input.empty()) {
+        return reply(tx, 401, "this transaction needs a signed request");
+    }
+    const std::int64_t now = clock_();
+    auto who = recrypt::verify_request(request.signature, "POST", request.target.substr(0, request.target.find('?')),
+                                       mesh::as_bytes(body), lookup,
+                                       recrypt::VerifyOptions{config_.clock_skew, now, &replay_});
+    if (!who) return auth_failure(tx, who.error());
+    Call call{request, who->keyid, now};
+    HttpReply r = std::visit(
+        [&](auto& m) -> HttpReply {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, recrypt::CreateGroupRequest>) return create_group(call, m);
+            else if constexpr (std::is_same_v<T, recrypt::UpdateGroupRequest>) return update_group(call, m);
+            else if constexpr (std::is_same_v<T, recrypt::GetGroupRequest>) return get_group(call, m.group_id);
+            else if constexpr (std::is_same_v<T, recrypt::AddMemberRequest>) return add_member(call, m);
+            else if constexpr (std::is_same_v<T, recrypt::UpdateMemberRequest>) return update_member(call, m);
+            else if constexpr (std::is_same_v<T, recrypt::GetKeyRequest>) return get_key(call, m.group_id);
+            else if constexpr (std::is_same_v<T, recrypt::RecryptDataRequest>) return recrypt_data(call, m);
+            else return reply("Hello", 201, "Operation completed successfully");
+        },
+        req);
+    r.requester = call.keyid;
+    return r;
+}
+
+// GET .../groups/{id}/key: public (the record is signed by the group's own key), cacheable.
+// GET .../groups/{id}: GetGroup, signed like a POST (with the digest of an empty body).
+HttpReply ServiceCore::get(const HttpRequestInfo& request, std::string_view path) {
+    std::string_view rest = path.substr(kServicePath.size() + 1);
+    if (!rest.starts_with("groups/")) return reply("Error", 404, "no such resource");
+    rest.remove_prefix(7);
+    const bool key = rest.ends_with("/key");
+    if (key) rest.remove_suffix(4);
+    if (rest.empty() || rest.find('/') != std::string_view::npos) return reply("Error", 404, "no such resource");
+    const std::string group_id(rest);
+    HttpReply r;
+    if (key) {
+        dare::Json signed_key;
+        {
+            const std::shared_lock lock(m_);
+            const auto it = groups_.find(group_id);
+            if (it == groups_.end()) return reply("GetKey", 404, "no such group");
+            signed_key = *it->second.meta.signed_key;
+        }
+        r = reply("GetKey", 201, "Operation completed successfully", {{"SignedKey", std::move(signed_key)}});
+        r.headers.emplace_back("Cache-Control", "public, max-age=60");
+        r.transaction = "GET key";
+    } else {
+        const std::int64_t now = clock_();
+        const recrypt::KeyLookup lookup = [&](std::string_view kid) -> std::optional<dare::SignaturePublicKey> {
+            const std::shared_lock lock(m_);
+            if (const auto it = auth_keys_.find(std::string(kid)); it != auth_keys_.end()) return it->second.first;
+            return std::nullopt;
+        };
+        auto who = recrypt::verify_request(request.signature, "GET", path, {}, lookup,
+                                           recrypt::VerifyOptions{config_.clock_skew, now, &replay_});
+        if (!who) return auth_failure("GetGroup", who.error());
+        Call call{request, who->keyid, now};
+        r = get_group(call, group_id);
+        r.requester = who->keyid;
+        r.headers.emplace_back("Cache-Control", "private, no-cache");
+        r.transaction = "GET group";
+    }
+    if (r.status == 201) {
+        r.status = 200;
+        const std::string etag = etag_of(r.body);
+        r.headers.emplace_back("ETag", etag);
+        if (request.if_none_match == etag) {
+            r.status = 304;
+            r.body.clear();
+        }
+    }
+    return r;
+}
+
+const ServiceCore::MemberState* ServiceCore::caller_in(const GroupState& group, std::string_view keyid) const {
+    for (const auto& [udf, m] : group.members) {
+        if (m.meta.authentication_key && m.meta.authentication_key->kid() == keyid) return &m;
+    }
+    return nullptr;
+}
+
+mesh::Result<void> ServiceCore::check_entries(const GroupState& g, const MemberEntry& m) const {
+    for (const auto& e : m.entries) {
+        if (!g.keys.contains(e.encryption_key_udf)) {
+            return mesh::fail(Errc::invalid_argument, "entry for " + e.encryption_key_udf.substr(0, 64) + ": not a key of this group");
+        }
+        if (core_.combined(e.encryption_key_udf, e.member_key_udf)) {
+            return mesh::fail(Errc::already_exists, "an entry for member key " + e.member_key_udf.substr(0, 64) + " exists");
+        }
+        if (e.decryption_keys.empty()) return mesh::fail(Errc::invalid_argument, "entry without DecryptionKey");
+    }
+    return mesh::ok();
+}
+
+void ServiceCore::apply_member(GroupState& g, const std::string& group_id, MemberEntry m) {
+    auto& slot = g.members[m.member_udf];
+    const std::string udf = m.member_udf;
+    for (auto& e : m.entries) {
+        slot.pairs.emplace_back(e.encryption_key_udf, e.member_key_udf);
+        (void)core_.add_entry(g.keys.at(e.encryption_key_udf), std::move(e), group_id, udf);  // checked: no duplicate
+    }
+    m.entries.clear();
+    if (slot.meta.authentication_key) remove_auth_key(slot.meta.authentication_key->kid());
+    if (m.authentication_key) add_auth_key(*m.authentication_key);
+    for (const auto& [gk, mk] : slot.pairs) (void)core_.set_status(gk, mk, m.status);
+    slot.meta = std::move(m);
+}
+
+HttpReply ServiceCore::finish_admin(Call& call, HttpReply r, std::string group_id, std::string key) {
+    const AuditRecord rec{call.now, call.request.request_id, call.keyid, r.transaction, std::move(group_id), std::move(key),
+                          r.status, r.description};
+    if (auto a = audit_.record(rec); !a) return reply(r.transaction, 503, "the audit log cannot be written");
+    metrics_.audit_records(audit_.records());
+    metrics_.store_appends(store_.appends());
+    return r;
+}
+
+HttpReply ServiceCore::create_group(Call& call, recrypt::CreateGroupRequest& r) {
+    constexpr std::string_view tx = "CreateGroup";
+    RecryptionGroup& g = r.group;
+    if (config_.group_creation == CreationPolicy::closed) return reply(tx, 403, "this service does not create groups");
+    if (config_.group_creation == CreationPolicy::allowlist &&
+        std::find(config_.creators.begin(), config_.creators.end(), call.keyid) == config_.creators.end()) {
+        return reply(tx, 403, "not allowed to create groups here");
+    }
+    if (auto ok = check_id("GroupID", g.group_id); !ok) return reply(tx, 400, ok.error().message);
+    if (!g.signed_key) return reply(tx, 400, "SignedKey missing");
+    auto rec = recrypt::verify_key_record(*g.signed_key, g.group_id);
+    if (!rec) return reply(tx, 400, "SignedKey does not verify for this GroupID");
+    if (!g.past_keys.empty()) return reply(tx, 400, "a new group has no PastKeys");
+    const MemberEntry* creator = nullptr;
+    for (const auto& m : g.members) {
+        if (administers(m) && m.authentication_key && m.authentication_key->kid() == call.keyid) creator = &m;
+    }
+    if (creator == nullptr || creator->status != MemberStatus::active) {
+        return reply(tx, 403, "the creator must be an active ADMIN or SUPER member of the group");
+    }
+    const std::lock_guard admin(admin_m_);
+    GroupState gs;
+    gs.keys.emplace(rec->encryption_key.kid(), rec->encryption_key);
+    {
+        const std::shared_lock lock(m_);
+        if (groups_.contains(g.group_id)) return reply(tx, 409, "the group exists");
+        std::set<std::string> seen;
+        for (const auto& m : g.members) {
+            if (auto ok = check_id("MemberUDF", m.member_udf); !ok) return reply(tx, 400, ok.error().message);
+            if (!seen.insert(m.member_udf).second) return reply(tx, 400, "member " + m.member_udf + " listed twice");
+            if (!m.authentication_key) return reply(tx, 400, "member " + m.member_udf + ": AuthenticationKey missing");
+            if (auto ok = check_entries(gs, m); !ok) {
+                return reply(tx, ok.error().code == Errc::already_exists ? 409 : 400, "member " + m.member_udf + ": " + ok.error().message);
+            }
+        }
+    }
+    RecryptionGroup meta = recrypt::clone(g);
+    meta.members.clear();
+    Batch batch;
+    batch.groups.push_back(&meta);
+    for (const auto& m : g.members) {
+        batch.members.push_back({g.group_id, &m});
+        for (const auto& e : m.entries) batch.entries.push_back({g.group_id, m.member_udf, &e});
+    }
+    if (auto saved = store_.save(batch); !saved) return reply(tx, 503, "the store cannot be written");
+    const std::string id = g.group_id;
+    {
+        const std::unique_lock lock(m_);
+        gs.meta = std::move(meta);
+        auto& placed = groups_.emplace(id, std::move(gs)).first->second;
+        for (auto& m : g.members) apply_member(placed, id, std::move(m));
+    }
+    return finish_admin(call, reply(tx, 201, "group created"), id, "");
+}
+
+HttpReply ServiceCore::update_group(Call& call, recrypt::UpdateGroupRequest& r) {
+    constexpr std::string_view tx = "UpdateGroup";
+    const std::lock_guard admin(admin_m_);
+    RecryptionGroup meta;
+    std::optional<recrypt::KeyRecord> rec;
+    {
+        const std::shared_lock lock(m_);
+        const auto it = groups_.find(r.group.group_id);
+        if (it == groups_.end()) return reply(tx, 404, "no such group");
+        const MemberState* caller = caller_in(it->second, call.keyid);
+        if (caller == nullptr || !administers(caller->meta)) return reply(tx, 403, "not an administrator of the group");
+        if (caller->meta.status != MemberStatus::active) return reply(tx, 403, std::string(status_text(caller->meta.status)));
+        meta = recrypt::clone(it->second.meta);
+        if (!r.group.signed_key) return reply(tx, 400, "SignedKey missing");
+        auto verified = recrypt::verify_key_record(*r.group.signed_key, r.group.group_id);
+        if (!verified) return reply(tx, 400, "SignedKey does not verify for this GroupID");
+        rec = std::move(verified).value();
+        if (it->second.keys.contains(rec->encryption_key.kid()) &&
+            dare::to_json(*r.group.signed_key) != dare::to_json(*meta.signed_key)) {
+            return reply(tx, 409, "that key was used before");
+        }
+    }
+    if (!r.group.group_name.empty()) meta.group_name = r.group.group_name;
+    if (dare::to_json(*r.group.signed_key) != dare::to_json(*meta.signed_key)) {
+        meta.past_keys.push_back(*meta.signed_key);  // the old key stays usable for old data
+        meta.signed_key = *r.group.signed_key;
+    }
+    Batch batch;
+    batch.groups.push_back(&meta);
+    if (auto saved = store_.save(batch); !saved) return reply(tx, 503, "the store cannot be written");
+    const std::string id = meta.group_id;
+    {
+        const std::unique_lock lock(m_);
+        auto& gs = groups_.at(id);
+        gs.keys.emplace(rec->encryption_key.kid(), rec->encryption_key);
+        gs.meta = std::move(meta);
+    }
+    return finish_admin(call, reply(tx, 202, "group updated"), id, rec->encryption_key.kid());
+}
+
+HttpReply ServiceCore::get_group(Call& call, std::string_view group_id) {
+    constexpr std::string_view tx = "GetGroup";
+    const std::shared_lock lock(m_);
+    const auto it = groups_.find(std::string(group_id));
+    if (it == groups_.end()) return reply(tx, 404, "no such group");
+    const MemberState* caller = caller_in(it->second, call.keyid);
+    if (caller == nullptr || !administers(caller->meta)) return reply(tx, 403, "not an administrator of the group");
+    if (caller->meta.status != MemberStatus::active) return reply(tx, 403, std::string(status_text(caller->meta.status)));
+    RecryptionGroup g = recrypt::clone(it->second.meta);
+    for (const auto& [udf, m] : it->second.members) {
+        MemberEntry copy = recrypt::clone(m.meta);
+        g.members.push_back(std::move(copy));
+    }
+    return reply(tx, 201, "Operation completed successfully", {{"RecryptionGroup", recrypt::to_json(g, false)}});
+}
+
+HttpReply ServiceCore::add_member(Call& call, recrypt::AddMemberRequest& r) {
+    constexpr std::string_view tx = "AddMember";
+    const std::lock_guard admin(admin_m_);
+    {
+        const std::shared_lock lock(m_);
+        const auto it = groups_.find(r.group_id);
+        if (it == groups_.end()) return reply(tx, 404, "no such group");
+        const MemberState* caller = caller_in(it->second, call.keyid);
+        if (caller == nullptr || !administers(caller->meta)) return reply(tx, 403, "not an administrator of the group");
+        if (caller->meta.status != MemberStatus::active) return reply(tx, 403, std::string(status_text(caller->meta.status)));
+        std::set<std::string> seen;
+        for (const auto& m : r.members) {
+            if (auto ok = check_id("MemberUDF", m.member_udf); !ok) return reply(tx, 400, ok.error().message);
+            if (!seen.insert(m.member_udf).second) return reply(tx, 400, "member " + m.member_udf + " listed twice");
+            if (it->second.members.contains(m.member_udf)) return reply(tx, 409, "member " + m.member_udf + " exists (use UpdateMember)");
+            if (is_privileged(m) && !has(caller->meta, Privilege::super)) {
+                return reply(tx, 403, "only a SUPER member may add an ADMIN or SUPER member");
+            }
+            if (!m.authentication_key) return reply(tx, 400, "member " + m.member_udf + ": AuthenticationKey missing");
+            if (auto ok = check_entries(it->second, m); !ok) {
+                return reply(tx, ok.error().code == Errc::already_exists ? 409 : 400, "member " + m.member_udf + ": " + ok.error().message);
+            }
+        }
+    }
+    Batch batch;
+    for (const auto& m : r.members) {
+        batch.members.push_back({r.group_id, &m});
+        for (const auto& e : m.entries) batch.entries.push_back({r.group_id, m.member_udf, &e});
+    }
+    if (auto saved = store_.save(batch); !saved) return reply(tx, 503, "the store cannot be written");
+    std::string who;
+    {
+        const std::unique_lock lock(m_);
+        auto& gs = groups_.at(r.group_id);
+        for (auto& m : r.members) {
+            who += (who.empty() ? "" : " ") + m.member_udf;
+            apply_member(gs, r.group_id, std::move(m));
+        }
+    }
+    return finish_admin(call, reply(tx, 201, "members added"), r.group_id, who);
+}
+
+HttpReply ServiceCore::update_member(Call& call, recrypt::UpdateMemberRequest& r) {
+    constexpr std::string_view tx = "UpdateMember";
+    const std::lock_guard admin(admin_m_);
+    std::vector<MemberEntry> updated;  // full new metadata, with the new entries
+    {
+        const std::shared_lock lock(m_);
+        const auto it = groups_.find(r.group_id);
+        if (it == groups_.end()) return reply(tx, 404, "no such group");
+        const MemberState* caller = caller_in(it->second, call.keyid);
+        if (caller == nullptr || !administers(caller->meta)) return reply(tx, 403, "not an administrator of the group");
+        if (caller->meta.status != MemberStatus::active) return reply(tx, 403, std::string(status_text(caller->meta.status)));
+        std::set<std::string> seen;
+        for (auto& m : r.members) {
+            if (!seen.insert(m.member_udf).second) return reply(tx, 400, "member " + m.member_udf + " listed twice");
+            const auto cur = it->second.members.find(m.member_udf);
+            if (cur == it->second.members.end()) return reply(tx, 404, "no member " + m.member_udf.substr(0, 64));
+            const MemberEntry& old = cur->second.meta;
+            if (old.status == MemberStatus::revoked) return reply(tx, 409, "member " + m.member_udf + " is revoked, and stays revoked");
+            if ((is_privileged(old) || is_privileged(m)) && !has(caller->meta, Privilege::super)) {
+                return reply(tx, 403, "only a SUPER member may change an ADMIN or SUPER member");
+            }
+            if (auto ok = check_entries(it->second, m); !ok) {
+                return reply(tx, ok.error().code == Errc::already_exists ? 409 : 400, "member " + m.member_udf + ": " + ok.error().message);
+            }
+            MemberEntry next = recrypt::clone(m);
+            if (next.account_name.empty()) next.account_name = old.account_name;
+            if (!next.authentication_key) next.authentication_key = old.authentication_key;
+            updated.push_back(std::move(next));
+        }
+    }
+    Batch batch;
+    for (const auto& m : updated) {
+        batch.members.push_back({r.group_id, &m});
+        for (const auto& e : m.entries) batch.entries.push_back({r.group_id, m.member_udf, &e});
+    }
+    if (auto saved = store_.save(batch); !saved) return reply(tx, 503, "the store cannot be written");
+    std::string who;
+    {
+        const std::unique_lock lock(m_);
+        auto& gs = groups_.at(r.group_id);
+        for (auto& m : updated) {
+            who += (who.empty() ? "" : " ") + m.member_udf + "=" + std::string(recrypt::status_name(m.status));
+            apply_member(gs, r.group_id, std::move(m));
+        }
+    }
+    return finish_admin(call, reply(tx, 202, "members updated"), r.group_id, who);
+}
+
+HttpReply ServiceCore::get_key(Call& call, std::string_view group_id) {
+    (void)call;  // any authenticated requester may ask; the record verifies itself
+    const std::shared_lock lock(m_);
+    const auto it = groups_.find(std::string(group_id));
+    if (it == groups_.end()) return reply("GetKey", 404, "no such group");
+    return reply("GetKey", 201, "Operation completed successfully", {{"SignedKey", *it->second.meta.signed_key}});
+}
+
+HttpReply ServiceCore::recrypt_data(Call& call, const recrypt::RecryptDataRequest& r) {
+    constexpr std::string_view tx = "RecryptData";
+    HttpReply out;
+    std::string group_id;
+    {
+        const std::shared_lock lock(m_);
+        const auto index = core_.combined(r.group_key_id, r.member_key_udf);  // CombinedToGroup: O(1)
+        if (!index || index->member_udf != r.member_udf) {
+            out = reply(tx, 404, "no entry for this member and key");
+        } else {
+            group_id = index->group_id;
+            const auto& group = groups_.at(index->group_id);
+            const MemberState& m = group.members.at(index->member_udf);
+            if (!m.meta.authentication_key || m.meta.authentication_key->kid() != call.keyid) {
+                out = reply(tx, 403, "the request is not signed by this member's key");
+            } else if (m.meta.status != MemberStatus::active) {
+                out = reply(tx, 403, std::string(status_text(m.meta.status)));
+            } else if (!has(m.meta, Privilege::recrypt)) {
+                out = reply(tx, 403, "the member lacks the RECRYPT privilege");
+            } else {
+                bool allowed = true;
+                if (m.meta.quota && m.meta.quota->limit > 0 && m.meta.quota->period_seconds > 0) {
+                    const std::lock_guard q(quota_m_);
+                    QuotaUse& use = quota_[group_id + "\n" + r.member_udf];
+                    if (call.now - use.window_start >= static_cast<std::int64_t>(m.meta.quota->period_seconds)) use = QuotaUse{call.now, 0};
+                    allowed = use.used < m.meta.quota->limit;
+                    if (allowed) ++use.used;
+                    if (!allowed) {
+                        out = reply(tx, 429, "quota of " + std::to_string(m.meta.quota->limit) + " recryptions per " +
+                                                 std::to_string(m.meta.quota->period_seconds) + " s used");
+                    }
+                }
+                if (allowed) {
+                    auto rep = core_.recrypt(r.group_key_id, r.member_key_udf, r.ephemeral_key);
+                    if (!rep) {
+                        out = reply(tx, rep.error().code == Errc::not_found ? 404 : rep.error().code == Errc::permission_denied ? 403 : 400,
+                                    rep.error().code == Errc::permission_denied ? rep.error().message : "recryption failed");
+                    } else {
+                        dare::JsonArray keys(rep->decryption_keys.begin(), rep->decryption_keys.end());
+                        out = reply(tx, 201, "Operation completed successfully",
+                                    {{"Partial", dare::Json(mesh::base64url_encode(rep->partial.expose_secret()))},
+                                     {"DecryptionKey", dare::Json(std::move(keys))},
+                                     {"EncryptionKey", dare::Json(mesh::base64url_encode(rep->group_key.bytes()))}});
+                        metrics_.recryption();
+                    }
+                }
+            }
+        }
+    }
+    const AuditRecord rec{call.now, call.request.request_id, call.keyid, std::string(tx), group_id,
+                          r.group_key_id + "/" + r.member_key_udf, out.status, out.description};
+    if (auto a = audit_.record(rec); !a) return reply(tx, 503, "the audit log cannot be written");
+    return out;
+}
+
+}  // namespace recryptd
