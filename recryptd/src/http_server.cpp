@@ -169,7 +169,17 @@ private:
             if (valid_request_id(rid)) info.request_id = std::string(rid);
         }
         if (info.request_id.empty()) info.request_id = new_request_id();
-        HttpReply r = server_.handler(info, req.body());
+        HttpReply r;
+        try {
+            r = server_.handler(info, req.body());
+        } catch (const std::exception& e) {
+            // a bug, not the client's fault: answer 500 and keep serving the others
+            log::event(log::Level::error, std::string("internal error: ") + e.what(), info.request_id);
+            r = HttpReply{};
+            r.status = 500;
+            r.body = R"({"ErrorResponse":{"Status":500,"StatusDescription":"internal error"}})";
+            r.transaction = "error";
+        }
         const auto latency = std::chrono::steady_clock::now() - started_;
         log::request(log::RequestLine{info.request_id, info.client, info.method, info.target.substr(0, info.target.find('?')),
                                       r.status, r.transaction, r.requester,

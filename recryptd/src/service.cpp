@@ -130,7 +130,8 @@ mesh::Result<void> ServiceCore::load() {
             return mesh::fail(Errc::malformed, "store: entry of an unknown key or member in group " + gid);
         }
         member->second.pairs.emplace_back(e.encryption_key_udf, e.member_key_udf);
-        return core_.add_entry(key->second, std::move(e), gid, udf);
+        const recrypt::Point group_key = key->second;
+        return core_.add_entry(group_key, std::move(e), gid, udf);
     };
     return store_.load(v);
 }
@@ -242,6 +243,9 @@ HttpReply ServiceCore::get(const HttpRequestInfo& request, std::string_view path
             if (const auto it = auth_keys_.find(std::string(kid)); it != auth_keys_.end()) return it->second.first;
             return std::nullopt;
         };
+        if (request.signature.signature.empty() && request.signature.signature_input.empty()) {
+            return reply("GetGroup", 401, "this resource needs a signed request");
+        }
         auto who = recrypt::verify_request(request.signature, "GET", path, {}, lookup,
                                            recrypt::VerifyOptions{config_.clock_skew, now, &replay_});
         if (!who) return auth_failure("GetGroup", who.error());
@@ -288,7 +292,8 @@ void ServiceCore::apply_member(GroupState& g, const std::string& group_id, Membe
     const std::string udf = m.member_udf;
     for (auto& e : m.entries) {
         slot.pairs.emplace_back(e.encryption_key_udf, e.member_key_udf);
-        (void)core_.add_entry(g.keys.at(e.encryption_key_udf), std::move(e), group_id, udf);  // checked: no duplicate
+        const recrypt::Point key = g.keys.at(e.encryption_key_udf);  // before e is moved from
+        (void)core_.add_entry(key, std::move(e), group_id, udf);     // checked: no duplicate
     }
     m.entries.clear();
     if (slot.meta.authentication_key) remove_auth_key(slot.meta.authentication_key->kid());
