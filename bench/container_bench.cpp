@@ -1,5 +1,6 @@
 // Container appends per second under each sync policy (1 KiB payloads, Chain containers), and
-// the time and memory to open a catalog of many entries. Files go to MESH_BENCH_DIR (default
+// the time and memory to open a catalog of many entries, scanning every frame or starting from
+// an index frame. Files go to MESH_BENCH_DIR (default
 // /tmp): the disk there decides the fsync figures.
 #include <algorithm>
 #include <atomic>
@@ -30,14 +31,21 @@ double rss_mib() {
     return static_cast<double>(resident) * static_cast<double>(::sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
 }
 
-void appends(benchmark::State& state, dare::SyncPolicy policy) {
+dare::ContainerOptions options_of(dare::SyncPolicy policy) {
+    dare::ContainerOptions o;
+    o.sync = policy;
+    o.max_frame_bytes = std::size_t{64} << 20;
+    return o;
+}
+
+void appends(benchmark::State& state, dare::SyncPolicy policy, dare::ContainerType type) {
     static std::unique_ptr<dare::Container> shared;
     static std::string path;
     if (state.thread_index() == 0) {
         path = bench_path("append.dare");
         fs::remove(path);
         shared = std::make_unique<dare::Container>(
-            dare::Container::create(path, dare::ContainerType::chain, dare::ContainerOptions{policy, 1 << 20}).value());
+            dare::Container::create(path, type, options_of(policy)).value());
     }
     const mesh::Bytes payload(1024, 0x42);
     dare::ContentMeta meta = dare::ContentMeta::of_type("application/octet-stream");
@@ -54,20 +62,24 @@ void appends(benchmark::State& state, dare::SyncPolicy policy) {
 
 void open_catalog(benchmark::State& state) {
     const auto entries = static_cast<std::uint64_t>(state.range(0));
+    const bool indexed = state.range(1) != 0;
     const std::string path = bench_path("catalog.dare");
     fs::remove(path);
     {
-        auto c = dare::Container::create(path, dare::ContainerType::list, dare::ContainerOptions{dare::SyncPolicy::none, 1 << 20}).value();
+        auto c = dare::Container::create(path, dare::ContainerType::list, options_of(dare::SyncPolicy::none)).value();
         dare::Catalog cat(c);
         for (std::uint64_t i = 0; i < entries; ++i) {
             const std::string v = R"({"Member":")" + std::to_string(i) + R"(","Status":"ACTIVE"})";
             (void)cat.put("member-" + std::to_string(i % (entries / 2 + 1)), mesh::as_bytes(v));
         }
+        if (indexed && !c.write_index()) state.SkipWithError("write_index failed");
     }
     double rss_delta = 0;
     for (auto _ : state) {
         const double before = rss_mib();
-        auto c = dare::Container::open(path, dare::ContainerOptions{dare::SyncPolicy::none, 1 << 20});
+        dare::OpenReport report;
+        auto c = dare::Container::open(path, options_of(dare::SyncPolicy::none), &report);
+        if (indexed && report.index_frame == 0) state.SkipWithError("the index was not used");
         if (!c) state.SkipWithError("open failed");
         rss_delta = std::max(rss_delta, rss_mib() - before);  // the first open shows the growth
         benchmark::DoNotOptimize(c);
@@ -79,10 +91,14 @@ void open_catalog(benchmark::State& state) {
 }
 }  // namespace
 
-BENCHMARK_CAPTURE(appends, none, dare::SyncPolicy::none)->Name("Append/no-sync")->UseRealTime();
-BENCHMARK_CAPTURE(appends, every, dare::SyncPolicy::every_append)->Name("Append/fsync-each")->UseRealTime()->MinTime(2);
-BENCHMARK_CAPTURE(appends, group, dare::SyncPolicy::group)->Name("Append/group-commit")->Threads(8)->UseRealTime()->MinTime(2);
-BENCHMARK_CAPTURE(appends, every8, dare::SyncPolicy::every_append)->Name("Append/fsync-each")->Threads(8)->UseRealTime()->MinTime(2);
-BENCHMARK(open_catalog)->Name("Open/catalog")->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(2);
+using dare::ContainerType;
+using dare::SyncPolicy;
+BENCHMARK_CAPTURE(appends, none, SyncPolicy::none, ContainerType::chain)->Name("Append/no-sync")->UseRealTime();
+BENCHMARK_CAPTURE(appends, merkle, SyncPolicy::none, ContainerType::merkle)->Name("Append/no-sync/merkle")->UseRealTime();
+BENCHMARK_CAPTURE(appends, every, SyncPolicy::every_append, ContainerType::chain)->Name("Append/fsync-each")->UseRealTime()->MinTime(2);
+BENCHMARK_CAPTURE(appends, group, SyncPolicy::group, ContainerType::chain)->Name("Append/group-commit")->Threads(8)->UseRealTime()->MinTime(2);
+BENCHMARK_CAPTURE(appends, every8, SyncPolicy::every_append, ContainerType::chain)->Name("Append/fsync-each")->Threads(8)->UseRealTime()->MinTime(2);
+BENCHMARK(open_catalog)->Name("Open/catalog")->Args({1000000, 0})->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(open_catalog)->Name("Open/catalog-indexed")->Args({1000000, 1})->Unit(benchmark::kMillisecond)->Iterations(2);
 
 BENCHMARK_MAIN();

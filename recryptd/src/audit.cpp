@@ -1,6 +1,7 @@
 #include "audit.hpp"
 
 #include <ctime>
+#include <optional>
 
 #include <dare/json.hpp>
 
@@ -27,10 +28,10 @@ std::string AuditLog::to_text(const AuditRecord& r) {
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path, const dare::SignaturePrivateKey& signer,
-                                                  std::uint64_t sign_every) {
+                                                  std::uint64_t sign_every, std::chrono::microseconds commit_delay) {
     auto owned = std::make_unique<dare::SignaturePrivateKey>(signer.clone());
     dare::ContainerOptions o;
-    o.sync = dare::SyncPolicy::group;
+    o.sync = dare::SyncPolicy::none;  // the syncer thread syncs once for everything written meanwhile
     o.signer = owned.get();
     o.sign_interval = sign_every;
     o.index_interval = 100'000;  // opening reads at most this many records
@@ -40,16 +41,67 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path, const 
     if (c->type() != dare::ContainerType::merkle) {
         return mesh::fail(mesh::Errc::malformed, path + ": the audit log must be a Merkle container");
     }
-    return std::unique_ptr<AuditLog>(new AuditLog(std::move(c).value(), std::move(owned)));
+    return std::unique_ptr<AuditLog>(new AuditLog(std::move(c).value(), std::move(owned), commit_delay));
 }
 
-Result<void> AuditLog::record(const AuditRecord& r) {
+AuditLog::AuditLog(dare::Container c, std::unique_ptr<dare::SignaturePrivateKey> signer, std::chrono::microseconds commit_delay)
+    : signer_(std::move(signer)), container_(std::move(c)), commit_delay_(commit_delay), syncer_([this] { syncer(); }) {}
+
+AuditLog::~AuditLog() {
+    {
+        const std::lock_guard lock(m_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    syncer_.join();
+}
+
+void AuditLog::syncer() {
+    std::unique_lock lock(m_);
+    for (;;) {
+        cv_.wait(lock, [this] { return stop_ || !waiting_.empty(); });
+        if (waiting_.empty()) return;  // stopping, nothing left
+        if (commit_delay_.count() > 0 && !stop_) {
+            // let the requests arriving meanwhile share this sync
+            cv_.wait_for(lock, commit_delay_, [this] { return stop_; });
+        }
+        std::vector<std::function<void(bool)>> batch;
+        batch.swap(waiting_);  // every frame of the batch was written before it was queued
+        lock.unlock();
+        const bool ok = container_.sync().has_value();
+        if (!ok) healthy_ = false;
+        for (auto& done : batch) done(ok);
+        lock.lock();
+    }
+}
+
+void AuditLog::record_async(const AuditRecord& r, std::function<void(bool)> done) {
     const std::string text = to_text(r);
     auto n = container_.append(mesh::as_bytes(text), dare::ContentMeta::of_type("application/mmm-recrypt-audit+json"));
     if (!n) {
         healthy_ = false;
-        return std::move(n).error();
+        done(false);
+        return;
     }
+    {
+        const std::lock_guard lock(m_);
+        waiting_.push_back(std::move(done));
+    }
+    cv_.notify_one();
+}
+
+Result<void> AuditLog::record(const AuditRecord& r) {
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<bool> result;
+    record_async(r, [&](bool ok) {
+        const std::lock_guard lock(m);
+        result = ok;
+        cv.notify_one();
+    });
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return result.has_value(); });
+    if (!*result) return mesh::fail(mesh::Errc::io, "audit log: write or sync failed");
     return mesh::ok();
 }
 

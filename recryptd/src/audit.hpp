@@ -2,15 +2,23 @@
 // container (DATA/audit.dare) whose apex the service signs every `sign_every` records, so an
 // auditor holding the service's public key (DATA/service.pub.json) can check that no record was
 // changed or removed (`recrypt audit verify`). A record is durable before the response that it
-// describes is sent (group commit: concurrent requests share a sync).
+// describes is sent: record_async() writes the frame at once and calls back from the syncer
+// thread after an fdatasync that covers it, so every record that arrives while one sync runs
+// shares the next (group commit without blocking the server's threads).
 // Records hold no secrets: times, UDFs, transaction names, results and request ids.
 // Thread-safety: record() may be called from any thread.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <dare/container.hpp>
 #include <dare/keys.hpp>
@@ -31,8 +39,16 @@ struct AuditRecord {
 
 class AuditLog {
 public:
+    /// `commit_delay`: how long the syncer waits for more records before a sync (trades a little
+    /// latency for fewer syncs under load; 0: sync at once).
     static mesh::Result<std::unique_ptr<AuditLog>> open(const std::string& path, const dare::SignaturePrivateKey& signer,
-                                                        std::uint64_t sign_every);
+                                                        std::uint64_t sign_every,
+                                                        std::chrono::microseconds commit_delay = std::chrono::microseconds(0));
+    ~AuditLog();
+    /// Writes the record now; `done(true)` once it is durable, `done(false)` if it cannot be
+    /// (on the syncer thread, or at once on a write error).
+    void record_async(const AuditRecord& r, std::function<void(bool)> done);
+    /// record_async, waiting for the sync.
     mesh::Result<void> record(const AuditRecord& r);
     [[nodiscard]] std::uint64_t records() const { return container_.frames() - 1; }
     [[nodiscard]] bool healthy() const { return healthy_; }
@@ -41,11 +57,17 @@ public:
     static std::string to_text(const AuditRecord& r);
 
 private:
-    AuditLog(dare::Container c, std::unique_ptr<dare::SignaturePrivateKey> signer)
-        : signer_(std::move(signer)), container_(std::move(c)) {}
+    AuditLog(dare::Container c, std::unique_ptr<dare::SignaturePrivateKey> signer, std::chrono::microseconds commit_delay);
+    void syncer();
     std::unique_ptr<dare::SignaturePrivateKey> signer_;
     dare::Container container_;
     std::atomic<bool> healthy_{true};
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::vector<std::function<void(bool)>> waiting_;  // written, waiting for a sync
+    bool stop_ = false;
+    std::chrono::microseconds commit_delay_;
+    std::thread syncer_;
 };
 
 /// RFC 3339 UTC ("2026-11-22T04:05:06Z").

@@ -21,7 +21,7 @@ constexpr std::string_view kKeys[] = {
     "auth.clock_skew", "auth.group_creation", "auth.creators",
     "log.format", "log.level",
     "proxy.trusted",
-    "audit.sign_every",
+    "audit.sign_every", "audit.commit_delay_us",
 };
 
 Result<std::uint64_t> number(std::string_view v, std::uint64_t lo, std::uint64_t hi, const std::string& where) {
@@ -126,6 +126,9 @@ Result<void> set_value(Config& c, std::string_view key, std::string_view v, cons
         c.trusted_proxies = list(v);
     } else if (key == "audit.sign_every") {
         MESH_ASSIGN_OR_RETURN(c.audit_sign_every, number(v, 1, 1'000'000, where));
+    } else if (key == "audit.commit_delay_us") {
+        MESH_ASSIGN_OR_RETURN(const std::uint64_t us, number(v, 0, 100'000, where));
+        c.audit_commit_delay = std::chrono::microseconds(static_cast<std::int64_t>(us));
     } else {
         return fail(Errc::invalid_argument, where + ": unknown setting '" + std::string(key.substr(0, 64)) + "'");
     }

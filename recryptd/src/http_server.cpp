@@ -148,6 +148,7 @@ private:
         if (ec == http::error::header_limit) return error_reply(431, "request header larger than " + std::to_string(server_.config.max_header_bytes) + " bytes");
         if (ec) return error_reply(400, "malformed HTTP request");
         auto& req = parser_->get();
+        responded_ = false;
         HttpRequestInfo info;
         info.method = sv(req.method_string());
         info.target = sv(req.target());
@@ -169,24 +170,40 @@ private:
             if (valid_request_id(rid)) info.request_id = std::string(rid);
         }
         if (info.request_id.empty()) info.request_id = new_request_id();
-        HttpReply r;
+        info_ = std::move(info);
+        bytes_in_ = bytes;
+        // The response may come later from another thread (RecryptData waits for its audit
+        // record's sync): it is carried back to this connection's strand.
+        Respond respond = [self = shared_from_this()](HttpReply r) {
+            asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->respond(std::move(r)); });
+        };
         try {
-            r = server_.handler(info, req.body());
+            server_.handler(info_, req.body(), std::move(respond));
         } catch (const std::exception& e) {
             // a bug, not the client's fault: answer 500 and keep serving the others
-            log::event(log::Level::error, std::string("internal error: ") + e.what(), info.request_id);
-            r = HttpReply{};
+            log::event(log::Level::error, std::string("internal error: ") + e.what(), info_.request_id);
+            HttpReply r;
             r.status = 500;
             r.body = R"({"ErrorResponse":{"Status":500,"StatusDescription":"internal error"}})";
             r.transaction = "error";
+            respond_once(std::move(r));
         }
+    }
+
+    void respond(HttpReply r) { respond_once(std::move(r)); }
+
+    void respond_once(HttpReply r) {
+        if (responded_) return;
+        responded_ = true;
+        auto& req = parser_->get();
         const auto latency = std::chrono::steady_clock::now() - started_;
-        log::request(log::RequestLine{info.request_id, info.client, info.method, info.target.substr(0, info.target.find('?')),
-                                      r.status, r.transaction, r.requester,
-                                      std::chrono::duration_cast<std::chrono::nanoseconds>(latency), bytes, r.body.size()});
+        const std::string_view target = info_.target;
+        log::request(log::RequestLine{info_.request_id, info_.client, info_.method, target.substr(0, target.find('?')), r.status,
+                                      r.transaction, r.requester, std::chrono::duration_cast<std::chrono::nanoseconds>(latency),
+                                      bytes_in_, r.body.size()});
         server_.metrics.request(r.transaction.empty() ? "other" : r.transaction, r.status,
                                 std::chrono::duration_cast<std::chrono::nanoseconds>(latency));
-        send(std::move(r), req.version(), req.keep_alive() && !server_.draining, info.request_id, info.method == "HEAD");
+        send(std::move(r), req.version(), req.keep_alive() && !server_.draining, info_.request_id, info_.method == "HEAD");
     }
 
     void error_reply(int code, std::string text) {
@@ -226,6 +243,9 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::chrono::steady_clock::time_point started_;
+    HttpRequestInfo info_;  // views into parser_'s request, valid until the next read
+    std::size_t bytes_in_ = 0;
+    bool responded_ = true;
     bool idle_ = true;
 };
 }  // namespace

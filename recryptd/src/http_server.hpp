@@ -24,8 +24,10 @@
 
 namespace recryptd {
 
-/// Answers one request (body complete). Runs on a server thread.
-using RequestHandler = std::function<HttpReply(const HttpRequestInfo& request, std::string_view body)>;
+/// Answers one request (body complete): calls `respond` once, now or later from any thread;
+/// `request` and `body` stay valid until then. Runs on a server thread.
+using Respond = std::function<void(HttpReply)>;
+using RequestHandler = std::function<void(const HttpRequestInfo& request, std::string_view body, Respond respond)>;
 
 class HttpServer {
 public:

@@ -111,29 +111,31 @@ int main(int argc, char** argv) {
     if (dir->created) recryptd::log::event(recryptd::log::Level::info, "initialised a new data directory " + config.data_dir);
 
     recryptd::Metrics metrics;
+    // Destroyed in reverse: the core, the audit log (its syncer may still answer requests, which
+    // posts to the server's io_context), the store, then the server.
+    std::unique_ptr<recryptd::HttpServer> server;
     std::unique_ptr<recryptd::Store> store;
     std::unique_ptr<recryptd::AuditLog> audit;
     std::unique_ptr<recryptd::ServiceCore> core;
     std::atomic<bool> ready{false};
     std::atomic<bool> failed{false};
-    std::unique_ptr<recryptd::HttpServer> server;
 
-    const recryptd::RequestHandler handler = [&](const HttpRequestInfo& req, std::string_view body) -> HttpReply {
+    const recryptd::RequestHandler handler = [&](const HttpRequestInfo& req, std::string_view body, recryptd::Respond respond) {
         const std::string_view path = req.target.substr(0, req.target.find('?'));
-        if (path == "/healthz") return plain(200, R"({"Status":"ok"})", "GET /healthz");
+        if (path == "/healthz") return respond(plain(200, R"({"Status":"ok"})", "GET /healthz"));
         if (path == "/readyz") {
-            if (!ready) return plain(503, R"({"Status":"starting"})", "GET /readyz");
-            if (server->draining()) return plain(503, R"({"Status":"draining"})", "GET /readyz");
-            if (!store->healthy() || !audit->healthy()) return plain(503, R"({"Status":"store unhealthy"})", "GET /readyz");
-            return plain(200, R"({"Status":"ready"})", "GET /readyz");
+            if (!ready) return respond(plain(503, R"({"Status":"starting"})", "GET /readyz"));
+            if (server->draining()) return respond(plain(503, R"({"Status":"draining"})", "GET /readyz"));
+            if (!store->healthy() || !audit->healthy()) return respond(plain(503, R"({"Status":"store unhealthy"})", "GET /readyz"));
+            return respond(plain(200, R"({"Status":"ready"})", "GET /readyz"));
         }
-        if (path == "/metrics") return plain(200, metrics.serialize(), "GET /metrics", "text/plain; version=0.0.4");
+        if (path == "/metrics") return respond(plain(200, metrics.serialize(), "GET /metrics", "text/plain; version=0.0.4"));
         if (!ready) {
             HttpReply r = plain(503, R"({"ErrorResponse":{"Status":503,"StatusDescription":"starting"}})", "starting");
             r.headers.emplace_back("Retry-After", "1");
-            return r;
+            return respond(std::move(r));
         }
-        return core->handle(req, body);
+        core->handle(req, body, std::move(respond));
     };
     auto bound = recryptd::HttpServer::bind(config, handler, metrics);
     if (!bound) return fail_start(bound.error().message);
@@ -149,7 +151,8 @@ int main(int argc, char** argv) {
             return;
         }
         store = std::move(s).value();
-        auto a = recryptd::AuditLog::open(config.data_dir + "/audit.dare", dir->signing_key, config.audit_sign_every);
+        auto a = recryptd::AuditLog::open(config.data_dir + "/audit.dare", dir->signing_key, config.audit_sign_every,
+                                          config.audit_commit_delay);
         if (!a) {
             recryptd::log::event(recryptd::log::Level::error, "audit log: " + a.error().message);
             failed = true;

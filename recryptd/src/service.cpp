@@ -136,42 +136,42 @@ mesh::Result<void> ServiceCore::load() {
     return store_.load(v);
 }
 
-HttpReply ServiceCore::handle(const HttpRequestInfo& request, std::string_view body) {
+void ServiceCore::handle(const HttpRequestInfo& request, std::string_view body, Respond respond) {
     std::string_view path = request.target.substr(0, request.target.find('?'));
     if (path == kServicePath) {
         if (request.method != "POST") {
             HttpReply r = reply("Error", 405, "use POST for transactions");
             r.headers.emplace_back("Allow", "POST");
-            return r;
+            return respond(std::move(r));
         }
-        return post(request, body);
+        return post(request, body, respond);
     }
     if (path.starts_with(std::string(kServicePath) + "/")) {
         if (request.method != "GET" && request.method != "HEAD") {
             HttpReply r = reply("Error", 405, "resources are read with GET");
             r.headers.emplace_back("Allow", "GET, HEAD");
-            return r;
+            return respond(std::move(r));
         }
-        return get(request, path);
+        return respond(get(request, path));
     }
-    return reply("Error", 404, "no such resource");
+    respond(reply("Error", 404, "no such resource"));
 }
 
-HttpReply ServiceCore::post(const HttpRequestInfo& request, std::string_view body) {
+void ServiceCore::post(const HttpRequestInfo& request, std::string_view body, Respond& respond) {
     const std::string_view ct = request.content_type.substr(0, request.content_type.find(';'));
-    if (ct != "application/json") return reply("Error", 415, "Content-Type must be application/json");
+    if (ct != "application/json") return respond(reply("Error", 415, "Content-Type must be application/json"));
     auto parsed = recrypt::parse_request(body, dare::JsonLimits{config_.max_body_bytes, config_.max_json_depth});
     if (!parsed) {
         const int code = parsed.error().code == Errc::limit_exceeded ? 413 : 400;
-        return reply("Error", code, "bad request: " + parsed.error().message);
+        return respond(reply("Error", code, "bad request: " + parsed.error().message));
     }
     recrypt::Request& req = *parsed;
     const std::string_view tx = recrypt::transaction_name(req);
     if (std::holds_alternative<recrypt::HelloRequest>(req)) {
-        return reply(tx, 201, "Operation completed successfully",
-                     {{"Version", dare::Json(dare::JsonObject{{"Major", dare::Json(1)},
-                                                              {"Minor", dare::Json(0)},
-                                                              {"Encodings", dare::Json(dare::JsonArray{dare::Json("application/json")})}})}});
+        return respond(reply(tx, 201, "Operation completed successfully",
+                             {{"Version", dare::Json(dare::JsonObject{{"Major", dare::Json(1)},
+                                                                      {"Minor", dare::Json(0)},
+                                                                      {"Encodings", dare::Json(dare::JsonArray{dare::Json("application/json")})}})}}));
     }
     // Authentication. For CreateGroup, the creator's key may come with the request: the group's
     // administrators' authentication keys (the signature proves the requester holds one).
@@ -189,14 +189,15 @@ HttpReply ServiceCore::post(const HttpRequestInfo& request, std::string_view bod
         return std::nullopt;
     };
     if (request.signature.signature.empty() && request.signature.signature_input.empty()) {
-        return reply(tx, 401, "this transaction needs a signed request");
+        return respond(reply(tx, 401, "this transaction needs a signed request"));
     }
     const std::int64_t now = clock_();
     auto who = recrypt::verify_request(request.signature, "POST", request.target.substr(0, request.target.find('?')),
                                        mesh::as_bytes(body), lookup,
                                        recrypt::VerifyOptions{config_.clock_skew, now, &replay_});
-    if (!who) return auth_failure(tx, who.error());
+    if (!who) return respond(auth_failure(tx, who.error()));
     Call call{request, who->keyid, now};
+    if (const auto* rd = std::get_if<recrypt::RecryptDataRequest>(&req)) return recrypt_data(call, *rd, respond);
     HttpReply r = std::visit(
         [&](auto& m) -> HttpReply {
             using T = std::decay_t<decltype(m)>;
@@ -206,12 +207,11 @@ HttpReply ServiceCore::post(const HttpRequestInfo& request, std::string_view bod
             else if constexpr (std::is_same_v<T, recrypt::AddMemberRequest>) return add_member(call, m);
             else if constexpr (std::is_same_v<T, recrypt::UpdateMemberRequest>) return update_member(call, m);
             else if constexpr (std::is_same_v<T, recrypt::GetKeyRequest>) return get_key(call, m.group_id);
-            else if constexpr (std::is_same_v<T, recrypt::RecryptDataRequest>) return recrypt_data(call, m);
-            else return reply("Hello", 201, "Operation completed successfully");
+            else return reply(tx, 500, "internal error");  // Hello and RecryptData are answered above
         },
         req);
     r.requester = call.keyid;
-    return r;
+    respond(std::move(r));
 }
 
 // GET .../groups/{id}/key: public (the record is signed by the group's own key), cacheable.
@@ -520,7 +520,7 @@ HttpReply ServiceCore::get_key(Call& call, std::string_view group_id) {
     return reply("GetKey", 201, "Operation completed successfully", {{"SignedKey", *it->second.meta.signed_key}});
 }
 
-HttpReply ServiceCore::recrypt_data(Call& call, const recrypt::RecryptDataRequest& r) {
+void ServiceCore::recrypt_data(Call& call, const recrypt::RecryptDataRequest& r, Respond& respond) {
     constexpr std::string_view tx = "RecryptData";
     HttpReply out;
     std::string group_id;
@@ -571,8 +571,16 @@ HttpReply ServiceCore::recrypt_data(Call& call, const recrypt::RecryptDataReques
     }
     const AuditRecord rec{call.now, call.request.request_id, call.keyid, std::string(tx), group_id,
                           r.group_key_id + "/" + r.member_key_udf, out.status, out.description};
-    if (auto a = audit_.record(rec); !a) return reply(tx, 503, "the audit log cannot be written");
-    return out;
+    out.requester = call.keyid;
+    // The answer goes out once its audit record is durable (the syncer thread calls back).
+    audit_.record_async(rec, [respond = std::move(respond), out = std::move(out)](bool durable) mutable {
+        if (!durable) {
+            HttpReply failed = reply("RecryptData", 503, "the audit log cannot be written");
+            failed.requester = out.requester;
+            return respond(std::move(failed));
+        }
+        respond(std::move(out));
+    });
 }
 
 }  // namespace recryptd

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -65,8 +66,11 @@ public:
     ServiceCore(const Config& config, Store& store, AuditLog& audit, Metrics& metrics, Clock clock = {});
     /// Loads the store into memory (before serving).
     mesh::Result<void> load();
-    /// Requests under /.well-known/recrypt.
-    HttpReply handle(const HttpRequestInfo& request, std::string_view body);
+    using Respond = std::function<void(HttpReply)>;
+    /// Requests under /.well-known/recrypt. `respond` is called once, maybe on another thread
+    /// (RecryptData answers once its audit record is durable); `request` and `body` are not
+    /// used after it is called.
+    void handle(const HttpRequestInfo& request, std::string_view body, Respond respond);
     [[nodiscard]] std::size_t groups() const;
 
 private:
@@ -81,7 +85,7 @@ private:
     };
     struct Call;
 
-    HttpReply post(const HttpRequestInfo& request, std::string_view body);
+    void post(const HttpRequestInfo& request, std::string_view body, Respond& respond);
     HttpReply get(const HttpRequestInfo& request, std::string_view path);
     HttpReply create_group(Call& call, recrypt::CreateGroupRequest& r);
     HttpReply update_group(Call& call, recrypt::UpdateGroupRequest& r);
@@ -89,7 +93,7 @@ private:
     HttpReply add_member(Call& call, recrypt::AddMemberRequest& r);
     HttpReply update_member(Call& call, recrypt::UpdateMemberRequest& r);
     HttpReply get_key(Call& call, std::string_view group_id);
-    HttpReply recrypt_data(Call& call, const recrypt::RecryptDataRequest& r);
+    void recrypt_data(Call& call, const recrypt::RecryptDataRequest& r, Respond& respond);
 
     // Holding m_ (any mode): the active member of `group` whose key signed the call, if any.
     const MemberState* caller_in(const GroupState& group, std::string_view keyid) const;
