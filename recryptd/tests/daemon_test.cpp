@@ -309,5 +309,25 @@ TEST_CASE("state and audit log survive SIGKILL; every acknowledged write is ther
         CHECK(text.find("RecryptionKey") == std::string::npos);
     }
     CHECK(recryptions >= 6);  // five before the kill, one after
+    // and the tool agrees; a changed record is caught
+    const auto run = [](const std::string& cmd) {
+        std::string out;
+        FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+        char buf[512];
+        while (p != nullptr && std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+        const int rc = p != nullptr ? ::pclose(p) : -1;
+        return std::pair(rc, out);
+    };
+    const auto [rc, out] = run(std::string(RECRYPT_BINARY) + " audit verify " + data + "/audit.dare");
+    CHECK(rc == 0);
+    CHECK(out.find("records verified") != std::string::npos);
+    {
+        std::fstream f(data + "/audit.dare", std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(400);
+        f.put('#');
+    }
+    const auto [rc2, out2] = run(std::string(RECRYPT_BINARY) + " audit verify " + data + "/audit.dare");
+    CHECK(rc2 != 0);
+    CHECK(out2.find("recrypt: ") == 0);
     CHECK(audit.frames() - 1 >= static_cast<std::uint64_t>(acknowledged) + 1);  // and the RecryptData after the restart
 }
