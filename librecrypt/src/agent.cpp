@@ -144,6 +144,25 @@ Result<RecryptReply> RecryptionService::recrypt(std::string_view group_kid, std:
     return RecryptReply{std::move(partial), std::move(keys), *group};
 }
 
+Result<RecryptionService::Partial> RecryptionService::partial(std::string_view group_kid, std::string_view member_kid,
+                                                             const Point& t) const {
+    std::optional<Point> group;
+    std::optional<Scalar> r;
+    {
+        const std::lock_guard lock(m_);
+        const auto it = entries_.find(key_of(group_kid, member_kid));
+        if (it == entries_.end()) return fail(Errc::not_found, "recrypt: not a member");
+        if (it->second.status != MemberStatus::active) {
+            return fail(Errc::permission_denied, it->second.status == MemberStatus::revoked ? "recrypt: membership revoked"
+                                                                                          : "recrypt: membership suspended");
+        }
+        group = it->second.group_key;
+        r.emplace(it->second.recryption_key.clone());
+    }
+    MESH_ASSIGN_OR_RETURN(dare::SharedPoint p, service_partial(*r, t));
+    return Partial{std::move(p), *group};
+}
+
 Result<CombinedToGroup> RecryptionService::combined(std::string_view group_kid, std::string_view member_kid) const {
     const std::lock_guard lock(m_);
     const auto it = entries_.find(key_of(group_kid, member_kid));

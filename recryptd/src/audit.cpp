@@ -1,5 +1,6 @@
 #include "audit.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <optional>
 
@@ -17,14 +18,43 @@ std::string rfc3339(std::int64_t seconds) {
     return buf;
 }
 
+namespace {
+// A JSON string token; plain printable ASCII (UDFs, names, ids) is copied as it is.
+void put_string(std::string& out, std::string_view s) {
+    const bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; });
+    if (plain) {
+        out += '"';
+        out += s;
+        out += '"';
+    } else {
+        out += dare::to_json(dare::Json(std::string(s)));
+    }
+}
+}  // namespace
+
 std::string AuditLog::to_text(const AuditRecord& r) {
-    dare::JsonObject o{{"Time", dare::Json(rfc3339(r.time))}, {"RequestId", dare::Json(r.request_id)},
-                       {"Requester", dare::Json(r.requester)}, {"Transaction", dare::Json(r.transaction)}};
-    if (!r.group_id.empty()) o.emplace_back("GroupID", dare::Json(r.group_id));
-    if (!r.key.empty()) o.emplace_back("Key", dare::Json(r.key));
-    o.emplace_back("Status", dare::Json(static_cast<std::int64_t>(r.status)));
-    o.emplace_back("Result", dare::Json(r.result));
-    return dare::to_json(dare::Json(std::move(o)));
+    std::string out;
+    out.reserve(256 + r.key.size() + r.result.size());
+    out += "{\"Time\":";
+    put_string(out, rfc3339(r.time));
+    out += ",\"RequestId\":";
+    put_string(out, r.request_id);
+    out += ",\"Requester\":";
+    put_string(out, r.requester);
+    out += ",\"Transaction\":";
+    put_string(out, r.transaction);
+    if (!r.group_id.empty()) {
+        out += ",\"GroupID\":";
+        put_string(out, r.group_id);
+    }
+    if (!r.key.empty()) {
+        out += ",\"Key\":";
+        put_string(out, r.key);
+    }
+    out += ",\"Status\":" + std::to_string(r.status) + ",\"Result\":";
+    put_string(out, r.result);
+    out += '}';
+    return out;
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path, const dare::SignaturePrivateKey& signer,

@@ -72,6 +72,7 @@ void configure(LogFormat format, std::string_view level) {
 }
 
 void event(Level level, std::string_view message, std::string_view request_id) {
+    if (!spdlog::default_logger_raw()->should_log(to_spd(level))) return;
     dare::JsonObject f{{"message", dare::Json(clean(message))}};
     if (!request_id.empty()) f.emplace_back("request_id", dare::Json(clean(request_id)));
     std::string text = clean(message);
@@ -81,6 +82,7 @@ void event(Level level, std::string_view message, std::string_view request_id) {
 
 void request(const RequestLine& r) {
     const Level l = r.status >= 500 ? Level::warn : Level::info;
+    if (!spdlog::default_logger_raw()->should_log(to_spd(l))) return;  // before building anything
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(r.latency).count();
     dare::JsonObject f{{"request_id", dare::Json(clean(r.request_id))}, {"client", dare::Json(clean(r.client))},
                        {"method", dare::Json(clean(r.method))},         {"path", dare::Json(clean(r.path))},

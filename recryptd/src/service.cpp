@@ -52,6 +52,23 @@ std::string etag_of(std::string_view body) {
     return "\"" + mesh::base64url_encode(std::span(d).first(16)) + "\"";
 }
 
+// An entry's DecryptionKey list as JSON text, kept so RecryptData does not rebuild it.
+std::string keys_json(const recrypt::UserDecryptionEntry& e) {
+    return dare::to_json(dare::Json(dare::JsonArray(e.decryption_keys.begin(), e.decryption_keys.end())));
+}
+
+// The RecryptData success body, written directly (the hot path).
+std::string recrypt_body(const dare::SharedPoint& partial, const std::string& keys_text, const recrypt::Point& group_key) {
+    std::string b = R"({"RecryptDataResponse":{"Status":201,"StatusDescription":"Operation completed successfully","Partial":")";
+    b += mesh::base64url_encode(partial.expose_secret());
+    b += R"(","DecryptionKey":)";
+    b += keys_text;
+    b += R"(,"EncryptionKey":")";
+    b += mesh::base64url_encode(group_key.bytes());
+    b += R"("}})";
+    return b;
+}
+
 mesh::Result<void> check_id(std::string_view what, std::string_view id) {
     if (id.empty() || id.size() > kMaxIdBytes) {
         return mesh::fail(Errc::invalid_argument, std::string(what) + ": 1 to " + std::to_string(kMaxIdBytes) + " characters");
@@ -130,6 +147,7 @@ mesh::Result<void> ServiceCore::load() {
             return mesh::fail(Errc::malformed, "store: entry of an unknown key or member in group " + gid);
         }
         member->second.pairs.emplace_back(e.encryption_key_udf, e.member_key_udf);
+        keys_text_[e.encryption_key_udf + "\n" + e.member_key_udf] = keys_json(e);
         const recrypt::Point group_key = key->second;
         return core_.add_entry(group_key, std::move(e), gid, udf);
     };
@@ -292,6 +310,7 @@ void ServiceCore::apply_member(GroupState& g, const std::string& group_id, Membe
     const std::string udf = m.member_udf;
     for (auto& e : m.entries) {
         slot.pairs.emplace_back(e.encryption_key_udf, e.member_key_udf);
+        keys_text_[e.encryption_key_udf + "\n" + e.member_key_udf] = keys_json(e);
         const recrypt::Point key = g.keys.at(e.encryption_key_udf);  // before e is moved from
         (void)core_.add_entry(key, std::move(e), group_id, udf);     // checked: no duplicate
     }
@@ -553,16 +572,15 @@ void ServiceCore::recrypt_data(Call& call, const recrypt::RecryptDataRequest& r,
                     }
                 }
                 if (allowed) {
-                    auto rep = core_.recrypt(r.group_key_id, r.member_key_udf, r.ephemeral_key);
+                    auto rep = core_.partial(r.group_key_id, r.member_key_udf, r.ephemeral_key);
                     if (!rep) {
                         out = reply(tx, rep.error().code == Errc::not_found ? 404 : rep.error().code == Errc::permission_denied ? 403 : 400,
                                     rep.error().code == Errc::permission_denied ? rep.error().message : "recryption failed");
                     } else {
-                        dare::JsonArray keys(rep->decryption_keys.begin(), rep->decryption_keys.end());
-                        out = reply(tx, 201, "Operation completed successfully",
-                                    {{"Partial", dare::Json(mesh::base64url_encode(rep->partial.expose_secret()))},
-                                     {"DecryptionKey", dare::Json(std::move(keys))},
-                                     {"EncryptionKey", dare::Json(mesh::base64url_encode(rep->group_key.bytes()))}});
+                        out.status = 201;
+                        out.transaction = std::string(tx);
+                        out.description = "Operation completed successfully";
+                        out.body = recrypt_body(rep->partial, keys_text_.at(r.group_key_id + "\n" + r.member_key_udf), rep->group_key);
                         metrics_.recryption();
                     }
                 }

@@ -83,6 +83,13 @@ public:
     mesh::Result<void> set_status(std::string_view group_kid, std::string_view member_kid, MemberStatus status);
     mesh::Result<RecryptReply> recrypt(std::string_view group_kid, std::string_view member_kid,
                                        const Point& t) override;
+    /// recrypt() without copying the entry's decryption keys (a server that keeps them
+    /// serialized): r·T and the group key A.
+    struct Partial {
+        dare::SharedPoint partial;
+        Point group_key;
+    };
+    mesh::Result<Partial> partial(std::string_view group_kid, std::string_view member_kid, const Point& t) const;
     [[nodiscard]] std::size_t size() const;
 
 private:
