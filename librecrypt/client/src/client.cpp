@@ -40,7 +40,10 @@ Result<ResponseView> Client::call(const Request& request) {
         headers = {{"Content-Digest", sig.content_digest}, {"Signature-Input", sig.signature_input}, {"Signature", sig.signature}};
     }
     MESH_ASSIGN_OR_RETURN(const HttpResponse http, transport_.post(path, body, headers));
-    const std::string expected = std::string(transaction_name(request));
+    return check(http, transaction_name(request));
+}
+
+Result<ResponseView> Client::check(const HttpResponse& http, std::string_view expected) {
     auto view = parse_response(http.body);
     if (!view) {
         if (http.status >= 300) {
@@ -49,7 +52,7 @@ Result<ResponseView> Client::call(const Request& request) {
         return fail(Errc::malformed, "service: bad response: " + view.error().message);
     }
     if (view->transaction != expected) {
-        return fail(Errc::malformed, "service: answered " + view->transaction + " to " + expected);
+        return fail(Errc::malformed, "service: answered " + view->transaction + " to " + std::string(expected));
     }
     if (view->status.code >= 300) {
         return fail(errc_for_status(view->status.code),
@@ -92,6 +95,17 @@ Result<void> Client::update_member(std::string_view group_id, std::vector<Member
 
 Result<KeyRecord> Client::get_key(std::string_view group_id) {
     MESH_ASSIGN_OR_RETURN(const ResponseView v, call(GetKeyRequest{std::string(group_id)}));
+    MESH_ASSIGN_OR_RETURN(const GetKeyResponse r, get_key_response(v));
+    return verify_key_record(*r.signed_key, group_id);
+}
+
+Result<KeyRecord> Client::fetch_key(std::string_view group_id) {
+    if (group_id.empty() || group_id.find_first_of("/?#% ") != std::string_view::npos) {
+        return fail(Errc::invalid_argument, "group id '" + std::string(group_id.substr(0, 64)) + "': not a GroupID");
+    }
+    const std::string path = transport_.service_path() + "/groups/" + std::string(group_id) + "/key";
+    MESH_ASSIGN_OR_RETURN(const HttpResponse http, transport_.get(path, {}));
+    MESH_ASSIGN_OR_RETURN(const ResponseView v, check(http, "GetKey"));
     MESH_ASSIGN_OR_RETURN(const GetKeyResponse r, get_key_response(v));
     return verify_key_record(*r.signed_key, group_id);
 }

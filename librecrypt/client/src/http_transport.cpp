@@ -27,6 +27,7 @@ struct HttpTransport::Impl {
     HttpOptions options;
     net::io_context ioc;
     std::unique_ptr<ssl::context> ssl_ctx;
+    Result<HttpResponse> send(http::verb verb, std::string_view path, std::string_view body, const Headers& headers);
 };
 
 HttpTransport::HttpTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -111,16 +112,24 @@ Result<HttpResponse> exchange(Stream& stream, beast::tcp_stream& tcp, const http
 }  // namespace
 
 Result<HttpResponse> HttpTransport::post(std::string_view path, std::string_view body, const Headers& headers) {
-    Impl& m = *impl_;
+    return impl_->send(http::verb::post, path, body, headers);
+}
+
+Result<HttpResponse> HttpTransport::get(std::string_view path, const Headers& headers) {
+    return impl_->send(http::verb::get, path, {}, headers);
+}
+
+Result<HttpResponse> HttpTransport::Impl::send(http::verb verb, std::string_view path, std::string_view body, const Headers& headers) {
+    Impl& m = *this;
     beast::error_code ec;
     tcp::resolver resolver(m.ioc);
     const auto endpoints = resolver.resolve(m.host, m.port, ec);
     if (ec) return fail(Errc::io, "service " + m.host + ": " + ec.message());
 
-    http::request<http::string_body> req{http::verb::post, std::string(path), 11};
+    http::request<http::string_body> req{verb, std::string(path), 11};
     req.set(http::field::host, m.host);
     req.set(http::field::user_agent, "recrypt/0.1");
-    req.set(http::field::content_type, "application/json");
+    if (verb == http::verb::post) req.set(http::field::content_type, "application/json");
     req.set(http::field::accept, "application/json");
     for (const auto& [name, value] : headers) req.set(name, value);
     req.body() = std::string(body);

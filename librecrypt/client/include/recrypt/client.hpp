@@ -40,6 +40,12 @@ public:
     virtual ~Transport() = default;
     /// POSTs `body` (application/json) to the service path; returns the HTTP status and body.
     virtual mesh::Result<HttpResponse> post(std::string_view path, std::string_view body, const Headers& headers) = 0;
+    /// GETs `path` (public resources such as a group's key record); unsupported by default.
+    virtual mesh::Result<HttpResponse> get(std::string_view path, const Headers& headers) {
+        (void)path;
+        (void)headers;
+        return mesh::fail(mesh::Errc::unsupported, "this transport cannot GET");
+    }
     /// The request path of the service ("/.well-known/recrypt" under any base path).
     [[nodiscard]] virtual std::string service_path() const { return std::string(kServicePath); }
 };
@@ -57,6 +63,7 @@ public:
     static mesh::Result<std::unique_ptr<HttpTransport>> create(std::string_view url, HttpOptions options = {});
     ~HttpTransport() override;
     mesh::Result<HttpResponse> post(std::string_view path, std::string_view body, const Headers& headers) override;
+    mesh::Result<HttpResponse> get(std::string_view path, const Headers& headers) override;
     [[nodiscard]] std::string service_path() const override;
 
 private:
@@ -79,6 +86,9 @@ public:
     mesh::Result<void> update_member(std::string_view group_id, std::vector<MemberEntry> members);
     /// The group's current key record, its signature checked against `group_id`.
     mesh::Result<KeyRecord> get_key(std::string_view group_id);
+    /// The same from the public resource GET .../groups/{id}/key: no account needed (a sender
+    /// who is not a member), checked the same way.
+    mesh::Result<KeyRecord> fetch_key(std::string_view group_id);
     mesh::Result<RecryptDataResponse> recrypt_data(const RecryptDataRequest& request);
 
     /// Service: RecryptData for (group key, member key, T).
@@ -90,6 +100,7 @@ public:
 
 private:
     mesh::Result<ResponseView> call(const Request& request);
+    mesh::Result<ResponseView> check(const HttpResponse& http, std::string_view expected);
     Transport& transport_;
     const dare::SignaturePrivateKey& auth_key_;
     std::string member_udf_;

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# A group's life through the tool against a real recryptd on 127.0.0.1:0: Alice creates a group;
+# Bob, not a member, encrypts to it; Mallet cannot read until Alice adds him, and not after she
+# revokes him; the audit log verifies. Usage: cli_group_test.sh PATH/TO/recrypt PATH/TO/recryptd
+set -u
+RECRYPT=$1
+RECRYPTD=$2
+WORK=$(mktemp -d)
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+cleanup() {
+    [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# run NAME EXPECTED_EXIT [STDERR_SUBSTRING] -- ARGS...
+run() {
+    local name=$1 code=$2 want=$3
+    shift 4
+    "$RECRYPT" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+    local rc=$?
+    local err
+    err=$(cat "$WORK/err")
+    if [ "$rc" != "$code" ]; then bad "$name: exit $rc, want $code; stderr: $err"; return; fi
+    if [ "$code" != 0 ]; then
+        [ "$(wc -l <"$WORK/err")" = 1 ] || { bad "$name: stderr is not one line: $err"; return; }
+        case "$err" in recrypt:\ *"$want"*) ;; *) bad "$name: stderr '$err' lacks '$want'"; return ;; esac
+    fi
+    ok
+}
+
+"$RECRYPTD" --listen 127.0.0.1:0 --data-dir "$WORK/service" >"$WORK/recryptd.out" 2>"$WORK/recryptd.log" &
+PID=$!
+for _ in $(seq 100); do grep -q "listening on" "$WORK/recryptd.out" 2>/dev/null && break; sleep 0.1; done
+URL=$(sed -n 's/^recryptd: listening on //p' "$WORK/recryptd.out")
+[ -n "$URL" ] && ok || { bad "recryptd did not start: $(cat "$WORK/recryptd.log")"; echo "$passed passed, $failed failed"; exit 1; }
+PORT=${URL##*:}
+ready() {  # GET /readyz with bash's /dev/tcp (no curl needed)
+    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return 1
+    printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
+    local status
+    status=$(head -1 <&3)
+    exec 3<&-
+    case "$status" in *" 200 "*) return 0 ;; *) return 1 ;; esac
+}
+for _ in $(seq 100); do ready 2>/dev/null && break; sleep 0.1; done
+
+A="--home $WORK/alice"
+B="--home $WORK/bob"
+M="--home $WORK/mallet"
+run "alice key" 0 "" -- $A key generate --name alice
+run "bob key" 0 "" -- $B key generate --name bob
+run "mallet key" 0 "" -- $M key generate --name mallet
+run "mallet exports" 0 "" -- $M key export mallet -o "$WORK/mallet.pub.json"
+run "alice imports mallet" 0 "" -- $A key import "$WORK/mallet.pub.json"
+
+run "no service" 2 "RECRYPT_SERVICE" -- $A group create friends
+run "group create" 0 "" -- $A group create friends --service "$URL"
+GID=$(cat "$WORK/out")
+echo "$GID" | grep -Eq '^M[A-Z2-7]{3}(-[A-Z2-7]{4})+$' && ok || bad "group create prints the GroupID: $GID"
+run "group create twice" 2 "exists" -- $A group create friends --service "$URL"
+run "group show" 0 "" -- $A group show friends
+grep -q "\"GroupID\": \"$GID\"" "$WORK/out" && ok || bad "group show: $(cat "$WORK/out")"
+
+printf 'the plan for Saturday\n' >"$WORK/plan.txt"
+run "bob encrypts (not a member)" 0 "" -- $B encrypt "$WORK/plan.txt" --group "$GID" --service "$URL" -o "$WORK/plan.dare"
+grep -q "Saturday" "$WORK/plan.dare" && bad "ciphertext holds the plaintext" || ok
+run "unknown group" 2 "no such group" -- $B encrypt "$WORK/plan.txt" --group MAAA-AAAA-AAAA-AAAA-AAAA-AAAA-AAAA --service "$URL" -o "$WORK/x.dare"
+run "mallet is not a member" 2 "" -- $M decrypt "$WORK/plan.dare" --service "$URL"
+run "alice decrypts" 0 "" -- $A decrypt "$WORK/plan.dare" --service "$URL"
+[ "$(cat "$WORK/out")" = "the plan for Saturday" ] && ok || bad "alice reads: $(cat "$WORK/out")"
+run "member add" 0 "" -- $A member add friends mallet
+run "mallet reads a file sent before he joined" 0 "" -- $M decrypt "$WORK/plan.dare" --service "$URL" -o "$WORK/mallet.txt"
+cmp -s "$WORK/mallet.txt" "$WORK/plan.txt" && ok || bad "mallet's copy differs"
+run "member list" 0 "" -- $A member list friends
+grep -q "mallet  RECRYPT  ACTIVE" "$WORK/out" && ok || bad "member list: $(cat "$WORK/out")"
+run "suspend" 0 "" -- $A member suspend friends mallet
+run "suspended mallet" 2 "suspended" -- $M decrypt "$WORK/plan.dare" --service "$URL"
+run "reinstate" 0 "" -- $A member reinstate friends mallet
+run "reinstated mallet" 0 "" -- $M decrypt "$WORK/plan.dare" --service "$URL"
+run "revoke" 0 "" -- $A member revoke friends mallet
+run "revoked mallet" 2 "revoked" -- $M decrypt "$WORK/plan.dare" --service "$URL"
+run "revocation is final" 2 "revoked" -- $A member reinstate friends mallet
+run "mallet cannot administer" 2 "no group" -- $M member add friends alice
+printf 'garbage' >"$WORK/bad.dare"
+run "corrupted file" 2 "bad.dare" -- $A decrypt "$WORK/bad.dare" --service "$URL"
+run "service down" 2 "" -- $A decrypt "$WORK/plan.dare" --service http://127.0.0.1:1
+
+kill "$PID"; wait "$PID"; rc=$?; PID=
+[ "$rc" = 0 ] && ok || bad "recryptd exit $rc after SIGTERM"
+run "audit verify" 0 "" -- audit verify "$WORK/service/audit.dare"
+grep -q "records verified" "$WORK/out" && ok || bad "audit verify: $(cat "$WORK/out")"
+run "audit list" 0 "" -- audit list "$WORK/service/audit.dare"
+grep -q '"Transaction":"UpdateMember"' "$WORK/out" && ok || bad "audit list lacks UpdateMember"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
