@@ -217,6 +217,18 @@ TEST_CASE("recryptd refuses hostile and malformed requests with a clear status",
         CHECK(r.status == 200);
         CHECK(r.body.find(alice.udf) != std::string::npos);
     }
+    // an untrusted peer's X-Request-ID is not believed
+    r = raw_request(port, http_request("GET", "/healthz", {"X-Request-ID: chosen-by-client"}, ""));
+    CHECK(r.status == 200);
+    CHECK(r.headers.find("X-Request-ID: chosen-by-client") == std::string::npos);
+    // no core dumps: they would hold the keys
+    {
+        std::ifstream limits("/proc/" + std::to_string(d.pid()) + "/limits");
+        const std::string text((std::istreambuf_iterator<char>(limits)), {});
+        const auto at = text.find("Max core file size");
+        REQUIRE(at != std::string::npos);
+        CHECK(text.substr(at, text.find('\n', at) - at).find(" 0 ") != std::string::npos);
+    }
     // after all that the service still answers, and counted it
     REQUIRE_OK(as_alice.hello());
     r = raw_request(port, http_request("GET", "/metrics", {}, ""));
@@ -225,13 +237,14 @@ TEST_CASE("recryptd refuses hostile and malformed requests with a clear status",
     CHECK(d.stop(SIGTERM) == 0);
 }
 
-TEST_CASE("group creation policy and keep-alive", "[recryptd][integration]") {
+TEST_CASE("group creation policy, keep-alive, trusted proxies and the connection limit", "[recryptd][integration]") {
     TempDir tmp;
     mesh::RandomSource& rng = mesh::system_random();
     const Person alice(rng);
     const Person bob(rng);
     const GroupAdmin admin(rng);
-    Daemon d(tmp.sub("data"), {"--set", "auth.group_creation=allowlist", "--set", "auth.creators=" + alice.udf});
+    Daemon d(tmp.sub("data"), {"--set", "auth.group_creation=allowlist", "--set", "auth.creators=" + alice.udf, "--set",
+                               "proxy.trusted=127.0.0.1", "--set", "limits.max_connections=4"});
     auto transport = recrypt::HttpTransport::create(d.url()).value();
     recrypt::Client as_bob(*transport, bob.auth, bob.udf);
     CHECK_ERRC(as_bob.create_group(admin.group(bob, rng)), Errc::permission_denied);
@@ -243,7 +256,21 @@ TEST_CASE("group creation policy and keep-alive", "[recryptd][integration]") {
         REQUIRE(send_all(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
         CHECK(read_response(fd).status == 200);
     }
-    ::close(fd);
+    // a trusted proxy's request id is kept
+    REQUIRE(send_all(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-ID: from-proxy-42\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n"));
+    CHECK(read_response(fd).headers.find("X-Request-ID: from-proxy-42") != std::string::npos);
+    // the connection limit: the fifth open connection gets 503 and is closed
+    std::vector<int> held = {fd};
+    for (int i = 0; i < 3; ++i) held.push_back(connect_to(d.port()));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const int extra = connect_to(d.port());
+    REQUIRE(send_all(extra, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    CHECK(read_response(extra).status == 503);
+    ::close(extra);
+    for (const int h : held) ::close(h);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(raw_request(d.port(), http_request("GET", "/healthz", {}, "")).status == 200);  // room again
+    CHECK(d.log_text().find("203.0.113.9") != std::string::npos);  // the forwarded client address
 }
 
 TEST_CASE("state and audit log survive SIGKILL; every acknowledged write is there", "[recryptd][integration]") {
