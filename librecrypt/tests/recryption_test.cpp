@@ -178,7 +178,7 @@ TEST_CASE("suspension, revocation and rollover", "[recrypt][unit]") {
     CHECK_ERRC(open_with(m, after), Errc::not_found);
 }
 
-TEST_CASE("conjunction needs both groups; disjunction either", "[recrypt][unit]") {
+TEST_CASE("conjunction needs both groups, disjunction either", "[recrypt][unit]") {
     mesh::test::SeededRandom rng(4);
     RecryptionService service;
     const GroupKey accounting = GroupKey::generate(rng);

@@ -20,7 +20,7 @@ struct Setup {
 };
 }  // namespace
 
-TEST_CASE("signed requests verify once; replays, edits and strangers fail", "[signature][unit]") {
+TEST_CASE("signed requests verify once, and replays, edits and strangers fail", "[signature][unit]") {
     Setup s;
     recrypt::ReplayCache cache;
     const recrypt::VerifyOptions opts{std::chrono::seconds(300), kNow, &cache};

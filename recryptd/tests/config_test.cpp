@@ -9,7 +9,7 @@
 
 using mesh::Errc;
 
-TEST_CASE("configuration: file, then environment, then flags; errors name the setting and the place", "[recryptd][unit]") {
+TEST_CASE("configuration: file, then environment, then flags, and errors name the setting and the place", "[recryptd][unit]") {
     const std::string path = std::filesystem::temp_directory_path() / ("recryptd_config_" + std::to_string(::getpid()) + ".toml");
     {
         std::ofstream f(path);

@@ -273,7 +273,7 @@ TEST_CASE("group creation policy, keep-alive, trusted proxies and the connection
     CHECK(d.log_text().find("203.0.113.9") != std::string::npos);  // the forwarded client address
 }
 
-TEST_CASE("state and audit log survive SIGKILL; every acknowledged write is there", "[recryptd][integration]") {
+TEST_CASE("state and audit log survive SIGKILL, with every acknowledged write there", "[recryptd][integration]") {
     TempDir tmp;
     mesh::RandomSource& rng = mesh::system_random();
     const Person alice(rng);
