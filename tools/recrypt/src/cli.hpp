@@ -34,5 +34,6 @@ void add_dare_commands(CLI::App& app, Context& ctx);
 void add_container_commands(CLI::App& dare_cmd, Context& ctx);
 void add_audit_commands(CLI::App& app, Context& ctx);
 void add_group_commands(CLI::App& app, Context& ctx);
+void add_profile_commands(CLI::App& app, Context& ctx);
 
 }  // namespace recrypt_cli

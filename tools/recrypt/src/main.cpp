@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     recrypt_cli::add_udf_commands(app, ctx);
     recrypt_cli::add_key_commands(app, ctx);
     recrypt_cli::add_dare_commands(app, ctx);
+    recrypt_cli::add_profile_commands(app, ctx);
     recrypt_cli::add_group_commands(app, ctx);
     recrypt_cli::add_audit_commands(app, ctx);
 
