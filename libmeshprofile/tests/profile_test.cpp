@@ -38,7 +38,7 @@ struct World {
 };
 }  // namespace
 
-TEST_CASE("every profile type signs and verifies; the identity is the offline key's UDF", "[meshprofile][unit]") {
+TEST_CASE("every profile type signs and verifies, and the identity is the offline key UDF", "[meshprofile][unit]") {
     World w;
     const auto m = verify_master(w.master.signed_profile);
     REQUIRE_OK(m);
