@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <mesh/bytes.hpp>
+#include <mesh/files.hpp>
 
 namespace meshprofile {
 using dare::Json;
@@ -26,20 +27,6 @@ using mesh::Result;
 
 namespace {
 std::string os_error(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-Result<void> private_dir(const std::string& dir) {
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return fail(Errc::io, os_error(dir));
-    struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0) return fail(Errc::io, os_error(dir));
-    if (!S_ISDIR(st.st_mode)) return fail(Errc::invalid_argument, dir + ": not a directory");
-    if (st.st_uid != ::geteuid()) return fail(Errc::permission_denied, dir + ": belongs to another user");
-    if ((st.st_mode & 077) != 0) {
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%03o", static_cast<unsigned>(st.st_mode & 0777));
-        return fail(Errc::permission_denied, dir + ": others may access it (mode " + mode + "); chmod 700 it");
-    }
-    return mesh::ok();
-}
 
 Result<void> check_name(const std::string& name) {
     if (name.empty() || name.size() > 200 || name.front() == '/' || name.find("..") != std::string::npos ||
@@ -90,7 +77,7 @@ Result<std::string> ProfileStore::directory(const std::string& home) {
 
 Result<ProfileStore> ProfileStore::open(const std::string& home) {
     MESH_ASSIGN_OR_RETURN(const std::string dir, directory(home));
-    MESH_TRY(private_dir(dir));
+    MESH_TRY(mesh::ensure_private_dir(dir));
     return ProfileStore(dir);
 }
 
@@ -102,52 +89,14 @@ Result<void> ProfileStore::write_file(const std::string& name, std::string_view 
     const std::string path = home_ + "/" + name;
     const auto slash = path.rfind('/');
     const std::string dir = path.substr(0, slash);
-    if (dir != home_) MESH_TRY(private_dir(dir));
-    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return fail(Errc::io, os_error(tmp));
-    std::size_t done = 0;
-    while (done < data.size()) {
-        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return fail(Errc::io, os_error(path));
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        ::unlink(tmp.c_str());
-        return fail(Errc::io, os_error(path));
-    }
-    const int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (d >= 0) {
-        ::fsync(d);
-        ::close(d);
-    }
-    return mesh::ok();
+    if (dir != home_) MESH_TRY(mesh::ensure_private_dir(dir));
+    return mesh::write_file_atomic(path, data, 0600);
 }
 
 Result<std::string> ProfileStore::read_file(const std::string& name) const {
     MESH_TRY(check_name(name));
-    const std::string path = home_ + "/" + name;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return fail(errno == ENOENT ? Errc::not_found : Errc::io, os_error(path));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 22)) {
-        ::close(fd);
-        return fail(Errc::malformed, path + ": not a store file");
-    }
-    if ((st.st_mode & 077) != 0 && name.find("contacts/") != 0 && name != "profile.json") {
-        ::close(fd);
-        return fail(Errc::permission_denied, path + ": others may read it; chmod 600 it");
-    }
-    std::string text(static_cast<std::size_t>(st.st_size), '\0');
-    const bool ok = ::read(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ::close(fd);
-    if (!ok) return fail(Errc::io, os_error(path));
-    return text;
+    const bool shared = name.starts_with("contacts/") || name.starts_with("devices/") || name == "profile/personal.json";
+    return mesh::read_file(home_ + "/" + name, std::size_t{4} << 20, !shared);
 }
 
 Result<void> ProfileStore::write_public(const std::string& name, const Json& value) const {

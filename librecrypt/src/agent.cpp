@@ -124,10 +124,11 @@ Result<void> RecryptionService::set_status(std::string_view group_kid, std::stri
     return mesh::ok();
 }
 
-Result<RecryptReply> RecryptionService::recrypt(std::string_view group_kid, std::string_view member_kid, const Point& t) {
+// The entry's group key and recryption key (copied under the lock), its keys when asked for.
+Result<RecryptionService::Partial> RecryptionService::partial_of(std::string_view group_kid, std::string_view member_kid,
+                                                                const Point& t, std::vector<dare::Json>* keys) const {
     std::optional<Point> group;
     std::optional<Scalar> r;
-    std::vector<dare::Json> keys;
     {
         const std::lock_guard lock(m_);
         const auto it = entries_.find(key_of(group_kid, member_kid));
@@ -138,29 +139,21 @@ Result<RecryptReply> RecryptionService::recrypt(std::string_view group_kid, std:
         }
         group = it->second.group_key;
         r.emplace(it->second.recryption_key.clone());
-        keys = it->second.decryption_keys;
+        if (keys != nullptr) *keys = it->second.decryption_keys;
     }
-    MESH_ASSIGN_OR_RETURN(dare::SharedPoint partial, service_partial(*r, t));
-    return RecryptReply{std::move(partial), std::move(keys), *group};
+    MESH_ASSIGN_OR_RETURN(dare::SharedPoint p, service_partial(*r, t));  // outside the lock
+    return Partial{std::move(p), *group};
+}
+
+Result<RecryptReply> RecryptionService::recrypt(std::string_view group_kid, std::string_view member_kid, const Point& t) {
+    std::vector<dare::Json> keys;
+    MESH_ASSIGN_OR_RETURN(Partial p, partial_of(group_kid, member_kid, t, &keys));
+    return RecryptReply{std::move(p.partial), std::move(keys), p.group_key};
 }
 
 Result<RecryptionService::Partial> RecryptionService::partial(std::string_view group_kid, std::string_view member_kid,
                                                              const Point& t) const {
-    std::optional<Point> group;
-    std::optional<Scalar> r;
-    {
-        const std::lock_guard lock(m_);
-        const auto it = entries_.find(key_of(group_kid, member_kid));
-        if (it == entries_.end()) return fail(Errc::not_found, "recrypt: not a member");
-        if (it->second.status != MemberStatus::active) {
-            return fail(Errc::permission_denied, it->second.status == MemberStatus::revoked ? "recrypt: membership revoked"
-                                                                                          : "recrypt: membership suspended");
-        }
-        group = it->second.group_key;
-        r.emplace(it->second.recryption_key.clone());
-    }
-    MESH_ASSIGN_OR_RETURN(dare::SharedPoint p, service_partial(*r, t));
-    return Partial{std::move(p), *group};
+    return partial_of(group_kid, member_kid, t, nullptr);
 }
 
 Result<CombinedToGroup> RecryptionService::combined(std::string_view group_kid, std::string_view member_kid) const {

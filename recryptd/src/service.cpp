@@ -292,6 +292,19 @@ const ServiceCore::MemberState* ServiceCore::caller_in(const GroupState& group, 
     return nullptr;
 }
 
+const ServiceCore::MemberState* ServiceCore::active_admin(const GroupState& group, std::string_view keyid, std::string& refused) const {
+    const MemberState* caller = caller_in(group, keyid);
+    if (caller == nullptr || !administers(caller->meta)) {
+        refused = "not an administrator of the group";
+        return nullptr;
+    }
+    if (caller->meta.status != MemberStatus::active) {
+        refused = std::string(status_text(caller->meta.status));
+        return nullptr;
+    }
+    return caller;
+}
+
 mesh::Result<void> ServiceCore::check_entries(const GroupState& g, const MemberEntry& m) const {
     for (const auto& e : m.entries) {
         if (!g.keys.contains(e.encryption_key_udf)) {
@@ -394,9 +407,9 @@ HttpReply ServiceCore::update_group(Call& call, recrypt::UpdateGroupRequest& r) 
         const std::shared_lock lock(m_);
         const auto it = groups_.find(r.group.group_id);
         if (it == groups_.end()) return reply(tx, 404, "no such group");
-        const MemberState* caller = caller_in(it->second, call.keyid);
-        if (caller == nullptr || !administers(caller->meta)) return reply(tx, 403, "not an administrator of the group");
-        if (caller->meta.status != MemberStatus::active) return reply(tx, 403, std::string(status_text(caller->meta.status)));
+        std::string refused;
+        const MemberState* caller = active_admin(it->second, call.keyid, refused);
+        if (caller == nullptr) return reply(tx, 403, refused);
         meta = recrypt::clone(it->second.meta);
         if (!r.group.signed_key) return reply(tx, 400, "SignedKey missing");
         auto verified = recrypt::verify_key_record(*r.group.signed_key, r.group.group_id);
@@ -430,9 +443,9 @@ HttpReply ServiceCore::get_group(Call& call, std::string_view group_id) {
     const std::shared_lock lock(m_);
     const auto it = groups_.find(std::string(group_id));
     if (it == groups_.end()) return reply(tx, 404, "no such group");
-    const MemberState* caller = caller_in(it->second, call.keyid);
-    if (caller == nullptr || !administers(caller->meta)) return reply(tx, 403, "not an administrator of the group");
-    if (caller->meta.status != MemberStatus::active) return reply(tx, 403, std::string(status_text(caller->meta.status)));
+    std::string refused;
+    const MemberState* caller = active_admin(it->second, call.keyid, refused);
+    if (caller == nullptr) return reply(tx, 403, refused);
     RecryptionGroup g = recrypt::clone(it->second.meta);
     for (const auto& [udf, m] : it->second.members) {
         MemberEntry copy = recrypt::clone(m.meta);
@@ -448,9 +461,9 @@ HttpReply ServiceCore::add_member(Call& call, recrypt::AddMemberRequest& r) {
         const std::shared_lock lock(m_);
         const auto it = groups_.find(r.group_id);
         if (it == groups_.end()) return reply(tx, 404, "no such group");
-        const MemberState* caller = caller_in(it->second, call.keyid);
-        if (caller == nullptr || !administers(caller->meta)) return reply(tx, 403, "not an administrator of the group");
-        if (caller->meta.status != MemberStatus::active) return reply(tx, 403, std::string(status_text(caller->meta.status)));
+        std::string refused;
+        const MemberState* caller = active_admin(it->second, call.keyid, refused);
+        if (caller == nullptr) return reply(tx, 403, refused);
         std::set<std::string> seen;
         for (const auto& m : r.members) {
             if (auto ok = check_id("MemberUDF", m.member_udf); !ok) return reply(tx, 400, ok.error().message);
@@ -491,9 +504,9 @@ HttpReply ServiceCore::update_member(Call& call, recrypt::UpdateMemberRequest& r
         const std::shared_lock lock(m_);
         const auto it = groups_.find(r.group_id);
         if (it == groups_.end()) return reply(tx, 404, "no such group");
-        const MemberState* caller = caller_in(it->second, call.keyid);
-        if (caller == nullptr || !administers(caller->meta)) return reply(tx, 403, "not an administrator of the group");
-        if (caller->meta.status != MemberStatus::active) return reply(tx, 403, std::string(status_text(caller->meta.status)));
+        std::string refused;
+        const MemberState* caller = active_admin(it->second, call.keyid, refused);
+        if (caller == nullptr) return reply(tx, 403, refused);
         std::set<std::string> seen;
         for (auto& m : r.members) {
             if (!seen.insert(m.member_udf).second) return reply(tx, 400, "member " + m.member_udf + " listed twice");

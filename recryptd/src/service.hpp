@@ -97,6 +97,8 @@ private:
 
     // Holding m_ (any mode): the active member of `group` whose key signed the call, if any.
     const MemberState* caller_in(const GroupState& group, std::string_view keyid) const;
+    // The caller if it is an active ADMIN or SUPER of `group`; else nullptr and why in `refused`.
+    const MemberState* active_admin(const GroupState& group, std::string_view keyid, std::string& refused) const;
     mesh::Result<void> check_entries(const GroupState& g, const recrypt::MemberEntry& m) const;
     void apply_member(GroupState& g, const std::string& group_id, recrypt::MemberEntry m);
     void add_auth_key(const dare::SignaturePublicKey& key);

@@ -101,6 +101,8 @@ private:
         MemberStatus status;
     };
     static std::string key_of(std::string_view group_kid, std::string_view member_kid);
+    mesh::Result<Partial> partial_of(std::string_view group_kid, std::string_view member_kid, const Point& t,
+                                     std::vector<dare::Json>* keys) const;
     mutable std::mutex m_;
     std::unordered_map<std::string, Stored> entries_;
 };

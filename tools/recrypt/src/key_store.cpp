@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <mesh/crypto_init.hpp>
+#include <mesh/files.hpp>
 #include <udf/udf.hpp>
 
 namespace recrypt_cli {
@@ -20,31 +21,6 @@ namespace fs = std::filesystem;
 using mesh::Errc;
 using mesh::fail;
 using mesh::Result;
-
-namespace {
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-Result<void> ensure_private_dir(const std::string& dir) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) {
-        if (errno != ENOENT) return fail(Errc::io, errno_text(dir));
-        std::error_code ec;
-        fs::create_directories(dir, ec);
-        if (ec) return fail(Errc::io, dir + ": " + ec.message());
-        if (::chmod(dir.c_str(), 0700) != 0) return fail(Errc::io, errno_text(dir));
-        return mesh::ok();
-    }
-    if (!S_ISDIR(st.st_mode)) return fail(Errc::io, dir + ": not a directory");
-    if ((st.st_mode & 077) != 0) {
-        return fail(Errc::permission_denied, dir + ": others may access it (mode " +
-                                                 [&] { char b[8]; std::snprintf(b, sizeof b, "%04o", st.st_mode & 07777); return std::string(b); }() +
-                                                 "); run chmod 700 on it");
-    }
-    if (st.st_uid != ::geteuid()) return fail(Errc::permission_denied, dir + ": owned by another user");
-    return mesh::ok();
-}
-
-}  // namespace
 
 Result<void> check_key_name(std::string_view name) {
     if (name.empty() || name.size() > 64 || name[0] == '.' || name[0] == '-') {
@@ -59,62 +35,10 @@ Result<void> check_key_name(std::string_view name) {
     return mesh::ok();
 }
 
-Result<std::string> read_small_file(const std::string& path, std::size_t limit) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(errno == ENOENT ? Errc::not_found : Errc::io, errno_text(path));
-    std::string out;
-    char buf[65536];
-    for (;;) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            ::close(fd);
-            return fail(Errc::io, errno_text(path));
-        }
-        if (n == 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > limit) {
-            ::close(fd);
-            return fail(Errc::limit_exceeded, path + ": larger than " + std::to_string(limit) + " bytes");
-        }
-    }
-    ::close(fd);
-    return out;
-}
+Result<std::string> read_small_file(const std::string& path, std::size_t limit) { return mesh::read_file(path, limit); }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
-    const fs::path target(path);
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) return fail(Errc::io, errno_text(tmp));
-    std::size_t off = 0;
-    while (off < data.size()) {
-        const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            const auto err = fail(Errc::io, errno_text(tmp));
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            return err;
-        }
-        off += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        ::unlink(tmp.c_str());
-        return fail(Errc::io, errno_text(tmp));
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const auto err = fail(Errc::io, errno_text(path));
-        ::unlink(tmp.c_str());
-        return err;
-    }
-    const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-    }
-    return mesh::ok();
+    return mesh::write_file_atomic(path, data, mode);
 }
 
 dare::Json key_to_json(const StoredKey& key, bool with_private) {
@@ -213,9 +137,9 @@ Result<std::string> KeyStore::directory(const std::string& home) {
 
 Result<KeyStore> KeyStore::open(const std::string& home) {
     MESH_ASSIGN_OR_RETURN(const std::string dir, directory(home));
-    MESH_TRY(ensure_private_dir(dir));
-    MESH_TRY(ensure_private_dir(dir + "/keys"));
-    MESH_TRY(ensure_private_dir(dir + "/public"));
+    MESH_TRY(mesh::ensure_private_dir(dir));
+    MESH_TRY(mesh::ensure_private_dir(dir + "/keys"));
+    MESH_TRY(mesh::ensure_private_dir(dir + "/public"));
     return KeyStore(dir);
 }
 

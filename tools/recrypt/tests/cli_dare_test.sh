@@ -4,29 +4,8 @@
 # Usage: cli_dare_test.sh PATH/TO/recrypt
 set -u
 RECRYPT=$1
-WORK=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 trap 'chmod -R u+rwx "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
-
-# run NAME EXPECTED_EXIT [STDERR_SUBSTRING] -- ARGS...: checks exit code; failures must print
-# exactly one line on stderr starting "recrypt: " that contains the substring.
-run() {
-    local name=$1 code=$2 want=$3
-    shift 4
-    "$RECRYPT" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
-    local rc=$?
-    local err
-    err=$(cat "$WORK/err")
-    if [ "$rc" != "$code" ]; then bad "$name: exit $rc, want $code; stderr: $err"; return; fi
-    if [ "$code" != 0 ]; then
-        [ "$(wc -l <"$WORK/err")" = 1 ] || { bad "$name: stderr is not one line: $err"; return; }
-        case "$err" in recrypt:\ *"$want"*) ;; *) bad "$name: stderr '$err' lacks '$want'"; return ;; esac
-    fi
-    ok
-}
 
 A="--home $WORK/alice"
 B="--home $WORK/bob"
@@ -188,5 +167,4 @@ run "compact encrypted" 0 "" -- $B dare container compact "$EC" --to bob
 run "bob reads after compact" 0 "" -- $B dare container get "$EC" --id topsecret
 [ "$(cat "$WORK/out")" = '{"v":2}' ] && ok || bad "state after encrypted compaction"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -5,38 +5,18 @@
 set -u
 RECRYPT=$1
 RECRYPTD=$2
-WORK=$(mktemp -d)
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() { failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+. "$(dirname "$0")/lib.sh"
 cleanup() {
     [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# run NAME EXPECTED_EXIT [STDERR_SUBSTRING] -- ARGS...
-run() {
-    local name=$1 code=$2 want=$3
-    shift 4
-    "$RECRYPT" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
-    local rc=$?
-    local err
-    err=$(cat "$WORK/err")
-    if [ "$rc" != "$code" ]; then bad "$name: exit $rc, want $code; stderr: $err"; return; fi
-    if [ "$code" != 0 ]; then
-        [ "$(wc -l <"$WORK/err")" = 1 ] || { bad "$name: stderr is not one line: $err"; return; }
-        case "$err" in recrypt:\ *"$want"*) ;; *) bad "$name: stderr '$err' lacks '$want'"; return ;; esac
-    fi
-    ok
-}
-
 "$RECRYPTD" --listen 127.0.0.1:0 --data-dir "$WORK/service" >"$WORK/recryptd.out" 2>"$WORK/recryptd.log" &
 PID=$!
 for _ in $(seq 100); do grep -q "listening on" "$WORK/recryptd.out" 2>/dev/null && break; sleep 0.1; done
 URL=$(sed -n 's/^recryptd: listening on //p' "$WORK/recryptd.out")
-[ -n "$URL" ] && ok || { bad "recryptd did not start: $(cat "$WORK/recryptd.log")"; echo "$passed passed, $failed failed"; exit 1; }
+[ -n "$URL" ] && ok || { bad "recryptd did not start: $(cat "$WORK/recryptd.log")"; finish; exit 1; }
 PORT=${URL##*:}
 ready() {  # GET /readyz with bash's /dev/tcp (no curl needed)
     exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return 1
@@ -96,5 +76,4 @@ grep -q "records verified" "$WORK/out" && ok || bad "audit verify: $(cat "$WORK/
 run "audit list" 0 "" -- audit list "$WORK/service/audit.dare"
 grep -q '"Transaction":"UpdateMember"' "$WORK/out" && ok || bad "audit list lacks UpdateMember"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
