@@ -95,7 +95,8 @@ Result<void> ProfileStore::write_file(const std::string& name, std::string_view 
 
 Result<std::string> ProfileStore::read_file(const std::string& name) const {
     MESH_TRY(check_name(name));
-    const bool shared = name.starts_with("contacts/") || name.starts_with("devices/") || name == "profile/personal.json";
+    const bool shared = name.starts_with("contacts/") || name.starts_with("devices/") || name.starts_with("public/") ||
+                        name == "profile/personal.json";
     return mesh::read_file(home_ + "/" + name, std::size_t{4} << 20, !shared);
 }
 

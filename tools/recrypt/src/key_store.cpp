@@ -14,6 +14,7 @@
 
 #include <mesh/crypto_init.hpp>
 #include <mesh/files.hpp>
+#include <meshprofile/store.hpp>
 #include <udf/udf.hpp>
 
 namespace recrypt_cli {
@@ -127,71 +128,47 @@ Result<StoredKey> key_from_json(const dare::Json& j, const std::string& where) {
     return key;
 }
 
-Result<std::string> KeyStore::directory(const std::string& home) {
-    if (!home.empty()) return home;
-    if (const char* h = std::getenv("RECRYPT_HOME"); h != nullptr && *h != '\0') return std::string(h);
-    if (const char* x = std::getenv("XDG_DATA_HOME"); x != nullptr && *x != '\0') return std::string(x) + "/recrypt";
-    if (const char* hm = std::getenv("HOME"); hm != nullptr && *hm != '\0') return std::string(hm) + "/.local/share/recrypt";
-    return fail(Errc::invalid_argument, "no key store: set RECRYPT_HOME or HOME");
-}
+Result<std::string> KeyStore::directory(const std::string& home) { return meshprofile::ProfileStore::directory(home); }
 
 Result<KeyStore> KeyStore::open(const std::string& home) {
-    MESH_ASSIGN_OR_RETURN(const std::string dir, directory(home));
-    MESH_TRY(mesh::ensure_private_dir(dir));
-    MESH_TRY(mesh::ensure_private_dir(dir + "/keys"));
-    MESH_TRY(mesh::ensure_private_dir(dir + "/public"));
-    return KeyStore(dir);
+    MESH_ASSIGN_OR_RETURN(meshprofile::ProfileStore store, meshprofile::ProfileStore::open(home));
+    MESH_TRY(mesh::ensure_private_dir(store.home() + "/keys"));
+    MESH_TRY(mesh::ensure_private_dir(store.home() + "/public"));
+    return KeyStore(std::move(store));
 }
 
 Result<StoredKey> KeyStore::generate(const std::string& name) {
     MESH_TRY(check_key_name(name));
-    const std::string path = home_ + "/keys/" + name + ".json";
-    if (::access(path.c_str(), F_OK) == 0) return fail(Errc::already_exists, "key '" + name + "' already exists");
+    const std::string file = "keys/" + name + ".json";
+    if (store_.exists(file)) return fail(Errc::already_exists, "key '" + name + "' already exists");
     auto enc = dare::PrivateKey::generate(mesh::system_random());
     auto sig = dare::SignaturePrivateKey::generate(mesh::system_random());
     StoredKey key{name, enc.public_key(), sig.public_key(), std::move(enc), std::move(sig)};
-    std::string text = dare::to_json_pretty(key_to_json(key, true));
-    text.push_back('\n');
-    auto written = write_file_atomic(path, text, 0600);
-    mesh::secure_wipe(text.data(), text.size());
-    MESH_TRY(written);
+    MESH_TRY(store_.write_secret(file, key_to_json(key, true), std::nullopt));
     return key;
 }
 
 Result<StoredKey> KeyStore::load(const std::string& name) const {
     MESH_TRY(check_key_name(name));
-    for (const char* sub : {"/keys/", "/public/"}) {
-        const std::string path = home_ + sub + name + ".json";
-        auto text = read_small_file(path);
-        if (!text) {
-            if (text.error().code == Errc::not_found) continue;
-            return std::move(text).error();
-        }
-        auto j = dare::parse_json(*text);
-        mesh::secure_wipe(text->data(), text->size());
-        if (!j) return fail(j.error().code, path + ": " + j.error().message);
+    for (const char* sub : {"keys/", "public/"}) {
+        const std::string file = sub + name + ".json";
+        if (!store_.exists(file)) continue;
+        auto j = std::string(sub) == "keys/" ? store_.read_secret(file, std::nullopt) : store_.read_public(file);
+        if (!j) return std::move(j).error();
         auto key = key_from_json(*j, "$");
-        if (!key) return fail(key.error().code, path + ": " + key.error().message);
+        if (!key) return fail(key.error().code, home() + "/" + file + ": " + key.error().message);
         return key;
     }
-    return fail(Errc::not_found, "no key named '" + name + "' in " + home_);
+    return fail(Errc::not_found, "no key named '" + name + "' in " + home());
 }
 
 Result<std::vector<StoredKey>> KeyStore::list() const {
     std::vector<StoredKey> out;
-    for (const char* sub : {"/keys", "/public"}) {
-        std::vector<std::string> names;
-        std::error_code ec;
-        for (const auto& entry : fs::directory_iterator(home_ + sub, ec)) {
-            const std::string file = entry.path().filename().string();
-            if (file.size() > 5 && file.ends_with(".json")) names.push_back(file.substr(0, file.size() - 5));
-        }
-        if (ec) return fail(Errc::io, home_ + sub + ": " + ec.message());
-        std::sort(names.begin(), names.end());
-        for (const auto& n : names) {
+    for (const char* sub : {"keys", "public"}) {
+        for (const auto& n : store_.list(sub)) {
             if (check_key_name(n)) {
                 MESH_ASSIGN_OR_RETURN(StoredKey k, load(n));
-                if (std::string(sub) == "/public" && k.encryption_private) continue;
+                if (std::string(sub) == "public" && k.encryption_private) continue;
                 out.push_back(std::move(k));
             }
         }
@@ -200,13 +177,10 @@ Result<std::vector<StoredKey>> KeyStore::list() const {
 }
 
 Result<void> KeyStore::import(const StoredKey& key) {
-    const std::string path = home_ + "/public/" + key.name + ".json";
-    if (::access((home_ + "/keys/" + key.name + ".json").c_str(), F_OK) == 0 || ::access(path.c_str(), F_OK) == 0) {
+    if (store_.exists("keys/" + key.name + ".json") || store_.exists("public/" + key.name + ".json")) {
         return fail(Errc::already_exists, "a key named '" + key.name + "' already exists");
     }
-    std::string text = dare::to_json_pretty(key_to_json(key, false));
-    text.push_back('\n');
-    return write_file_atomic(path, text, 0600);
+    return store_.write_public("public/" + key.name + ".json", key_to_json(key, false));
 }
 
 Result<StoredKey> KeyStore::resolve(const std::string& spec) const {
@@ -237,7 +211,7 @@ Result<StoredKey> KeyStore::resolve(const std::string& spec) const {
         }
         if (found) return std::move(*found);
     }
-    return fail(Errc::not_found, "no key '" + spec + "' (a name, a key file or a fingerprint) in " + home_);
+    return fail(Errc::not_found, "no key '" + spec + "' (a name, a key file or a fingerprint) in " + home());
 }
 
 dare::SignerLookup StoreKeys::lookup() const {

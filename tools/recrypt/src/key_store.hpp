@@ -1,4 +1,5 @@
-// A minimal local key store for the recrypt tool (libmeshprofile will own the full one).
+// Named keys for the recrypt tool, kept in libmeshprofile's profile store (the same directory,
+// its locking, atomic writes and permission rules).
 //
 // $RECRYPT_HOME (or $XDG_DATA_HOME/recrypt, or ~/.local/share/recrypt) holds keys/NAME.json
 // (private: a ristretto255 encryption key and an Ed25519 signature key, mode 0600) and
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include <dare/envelope.hpp>
+#include <meshprofile/store.hpp>
 #include <dare/json.hpp>
 #include <dare/keys.hpp>
 #include <mesh/result.hpp>
@@ -39,7 +41,7 @@ public:
     /// Where the store for `home` is (it may not exist).
     static mesh::Result<std::string> directory(const std::string& home);
 
-    [[nodiscard]] const std::string& home() const noexcept { return home_; }
+    [[nodiscard]] const std::string& home() const noexcept { return store_.home(); }
     mesh::Result<StoredKey> generate(const std::string& name);
     mesh::Result<StoredKey> load(const std::string& name) const;
     /// Private keys first, then imported public keys.
@@ -50,8 +52,8 @@ public:
     mesh::Result<StoredKey> resolve(const std::string& spec) const;
 
 private:
-    explicit KeyStore(std::string home) : home_(std::move(home)) {}
-    std::string home_;
+    explicit KeyStore(meshprofile::ProfileStore store) : store_(std::move(store)) {}
+    meshprofile::ProfileStore store_;  // the profile store: locking, atomic writes, permissions
 };
 
 /// Every private key in the store can open; every key in the store can verify.
