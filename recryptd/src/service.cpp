@@ -383,10 +383,7 @@ HttpReply ServiceCore::create_group(Call& call, recrypt::CreateGroupRequest& r) 
     meta.members.clear();
     Batch batch;
     batch.groups.push_back(&meta);
-    for (const auto& m : g.members) {
-        batch.members.push_back({g.group_id, &m});
-        for (const auto& e : m.entries) batch.entries.push_back({g.group_id, m.member_udf, &e});
-    }
+    batch.add_members(g.group_id, g.members);
     if (auto saved = store_.save(batch); !saved) return reply(tx, 503, "the store cannot be written");
     const std::string id = g.group_id;
     {
@@ -479,10 +476,7 @@ HttpReply ServiceCore::add_member(Call& call, recrypt::AddMemberRequest& r) {
         }
     }
     Batch batch;
-    for (const auto& m : r.members) {
-        batch.members.push_back({r.group_id, &m});
-        for (const auto& e : m.entries) batch.entries.push_back({r.group_id, m.member_udf, &e});
-    }
+    batch.add_members(r.group_id, r.members);
     if (auto saved = store_.save(batch); !saved) return reply(tx, 503, "the store cannot be written");
     std::string who;
     {
@@ -527,10 +521,7 @@ HttpReply ServiceCore::update_member(Call& call, recrypt::UpdateMemberRequest& r
         }
     }
     Batch batch;
-    for (const auto& m : updated) {
-        batch.members.push_back({r.group_id, &m});
-        for (const auto& e : m.entries) batch.entries.push_back({r.group_id, m.member_udf, &e});
-    }
+    batch.add_members(r.group_id, updated);
     if (auto saved = store_.save(batch); !saved) return reply(tx, 503, "the store cannot be written");
     std::string who;
     {
