@@ -36,10 +36,10 @@ struct Batch {
     };
     std::vector<Entry> entries;
 
-    /// Adds members (metadata) and their entries, by reference: `members` must outlive the batch.
-    void add_members(const std::string& group_id, const std::vector<recrypt::MemberEntry>& members) {
-        for (const auto& m : members) {
-            this->members.push_back({group_id, &m});
+    /// Adds members (metadata) and their entries, by reference: `list` must outlive the batch.
+    void add_members(const std::string& group_id, const std::vector<recrypt::MemberEntry>& list) {
+        for (const auto& m : list) {
+            members.push_back({group_id, &m});
             for (const auto& e : m.entries) entries.push_back({group_id, m.member_udf, &e});
         }
     }
