@@ -261,6 +261,50 @@ void add_group_commands(CLI::App& app, Context& ctx) {
         }));
     }
 
+    {
+        auto name = std::make_shared<std::string>();
+        auto key = std::make_shared<std::string>();
+        auto* c = group->add_subcommand("rotate", "Give the group a new key: new data needs it; revoked members get no entry for it");
+        c->add_option("NAME", *name, "group")->required();
+        c->add_option("--key", *key, "which of your keys signs (default: the only one)");
+        c->footer("Example:\n  recrypt member revoke friends mallet && recrypt group rotate friends");
+        c->callback(ctx.bind("group rotate", [name, key, &ctx]() -> Result<void> {
+            MESH_ASSIGN_OR_RETURN(KeyStore store, KeyStore::open(ctx.home));
+            MESH_ASSIGN_OR_RETURN(GroupRecord g, load_group(store, *name));
+            MESH_ASSIGN_OR_RETURN(const StoredKey me, my_key(store, *key));
+            MESH_ASSIGN_OR_RETURN(Session s, connect(g.service, me));
+            MESH_ASSIGN_OR_RETURN(const recrypt::RecryptionGroup current, s.client->get_group(g.group_id));
+            // every member who is not revoked gets an entry for the new key: their encryption
+            // keys come from this store (imported when they were added)
+            std::vector<std::pair<recrypt::MemberEntry, StoredKey>> keep;
+            for (const auto& m : current.members) {
+                if (m.status == recrypt::MemberStatus::revoked) continue;
+                auto who = m.member_udf == me.signature.kid() ? Result<StoredKey>(my_key(store, *key)) : store.resolve(m.member_udf);
+                if (!who) return fail(Errc::not_found, "member " + m.member_udf + ": their key is not in this store (recrypt key import)");
+                keep.emplace_back(recrypt::clone(m), std::move(who).value());
+            }
+            mesh::RandomSource& rng = mesh::system_random();
+            GroupRecord next{g.name, g.service, g.group_id, std::move(g.signature), recrypt::GroupKey::generate(rng)};
+            recrypt::RecryptionGroup rg;
+            rg.group_id = next.group_id;
+            rg.group_name = current.group_name;
+            rg.signature_key = next.signature->public_key();
+            MESH_ASSIGN_OR_RETURN(rg.signed_key, recrypt::sign_key_record(recrypt::KeyRecord{next.group_id, next.signature->public_key(),
+                                                                                             next.key->public_key(), ""},
+                                                                          *next.signature, rng));
+            MESH_TRY(s.client->update_group(std::move(rg)));
+            MESH_TRY(save_group(store, next));  // the new key is the group's from now on
+            std::vector<recrypt::MemberEntry> updates;
+            for (auto& [m, who] : keep) {
+                m.entries.clear();
+                m.entries.push_back(recrypt::make_member_entry(*next.key, who.encryption, rng).value());
+                updates.push_back(std::move(m));
+            }
+            if (!updates.empty()) MESH_TRY(s.client->update_member(next.group_id, std::move(updates)));
+            return print_line(next.key->kid());
+        }));
+    }
+
     auto* member = app.add_subcommand("member", "Members of a group you administer");
     member->require_subcommand(1);
     {

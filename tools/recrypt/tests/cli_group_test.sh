@@ -36,6 +36,10 @@ run "bob key" 0 "" -- $B key generate --name bob
 run "mallet key" 0 "" -- $M key generate --name mallet
 run "mallet exports" 0 "" -- $M key export mallet -o "$WORK/mallet.pub.json"
 run "alice imports mallet" 0 "" -- $A key import "$WORK/mallet.pub.json"
+C="--home $WORK/carol"
+run "carol key" 0 "" -- $C key generate --name carol
+run "carol exports" 0 "" -- $C key export carol -o "$WORK/carol.pub.json"
+run "alice imports carol" 0 "" -- $A key import "$WORK/carol.pub.json"
 
 run "no service" 2 "RECRYPT_SERVICE" -- $A group create friends
 run "group create" 0 "" -- $A group create friends --service "$URL"
@@ -65,6 +69,21 @@ run "revoke" 0 "" -- $A member revoke friends mallet
 run "revoked mallet" 2 "revoked" -- $M decrypt "$WORK/plan.dare" --service "$URL"
 run "revocation is final" 2 "revoked" -- $A member reinstate friends mallet
 run "mallet cannot administer" 2 "no group" -- $M member add friends alice
+# rotation after the revocation: new files are beyond Mallet even with the service's help;
+# continuing members read old and new
+run "carol joins" 0 "" -- $A member add friends carol
+run "rotate" 0 "" -- $A group rotate friends
+NEWKEY=$(cat "$WORK/out")
+run "group show has the new key" 0 "" -- $A group show friends
+grep -q "\"EncryptionKey\": \"$NEWKEY\"" "$WORK/out" && ok || bad "group show after rotate: $(cat "$WORK/out")"
+printf 'after the rotation\n' >"$WORK/new.txt"
+run "bob encrypts to the new key" 0 "" -- $B encrypt "$WORK/new.txt" --group "$GID" --service "$URL" -o "$WORK/new.dare"
+run "mallet cannot read the new file" 2 "" -- $M decrypt "$WORK/new.dare" --service "$URL"
+run "carol reads the new file" 0 "" -- $C decrypt "$WORK/new.dare" --service "$URL"
+[ "$(cat "$WORK/out")" = "after the rotation" ] && ok || bad "carol reads: $(cat "$WORK/out")"
+run "carol reads the old file" 0 "" -- $C decrypt "$WORK/plan.dare" --service "$URL"
+run "alice reads the new file" 0 "" -- $A decrypt "$WORK/new.dare" --service "$URL"
+run "alice reads the old file" 0 "" -- $A decrypt "$WORK/plan.dare" --service "$URL"
 printf 'garbage' >"$WORK/bad.dare"
 run "corrupted file" 2 "bad.dare" -- $A decrypt "$WORK/bad.dare" --service "$URL"
 run "service down" 2 "" -- $A decrypt "$WORK/plan.dare" --service http://127.0.0.1:1
