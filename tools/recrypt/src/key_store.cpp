@@ -184,7 +184,10 @@ Result<void> KeyStore::import(const StoredKey& key) {
 }
 
 Result<StoredKey> KeyStore::resolve(const std::string& spec) const {
-    if (spec.find('/') != std::string::npos || ::access(spec.c_str(), F_OK) == 0) {
+    // a key file: a path with a slash, or an existing regular file (a directory named like a
+    // key, such as a store given as --home NAME, is not one)
+    struct stat st {};
+    if (spec.find('/') != std::string::npos || (::stat(spec.c_str(), &st) == 0 && S_ISREG(st.st_mode))) {
         MESH_ASSIGN_OR_RETURN(std::string text, read_small_file(spec));
         auto j = dare::parse_json(text);
         mesh::secure_wipe(text.data(), text.size());
