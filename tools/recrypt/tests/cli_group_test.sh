@@ -84,6 +84,11 @@ run "carol reads the new file" 0 "" -- $C decrypt "$WORK/new.dare" --service "$U
 run "carol reads the old file" 0 "" -- $C decrypt "$WORK/plan.dare" --service "$URL"
 run "alice reads the new file" 0 "" -- $A decrypt "$WORK/new.dare" --service "$URL"
 run "alice reads the old file" 0 "" -- $A decrypt "$WORK/plan.dare" --service "$URL"
+# a file for another group: carol is not in "board"
+run "second group" 0 "" -- $A group create board --service "$URL"
+BOARD=$(cat "$WORK/out")
+run "encrypt for the board" 0 "" -- $B encrypt "$WORK/new.txt" --group "$BOARD" --service "$URL" -o "$WORK/board.dare"
+run "carol and the board's file" 2 "" -- $C decrypt "$WORK/board.dare" --service "$URL"
 printf 'garbage' >"$WORK/bad.dare"
 run "corrupted file" 2 "bad.dare" -- $A decrypt "$WORK/bad.dare" --service "$URL"
 run "service down" 2 "" -- $A decrypt "$WORK/plan.dare" --service http://127.0.0.1:1
