@@ -111,6 +111,39 @@ TEST_CASE("a group scenario through nginx with the deployment configuration", "[
     REQUIRE_OK(as_alice.update_member(gid, just(std::move(revoke))));
     CHECK_ERRC(as_bob.open(env, {&bob.device}), Errc::permission_denied);
 
+    // the tool through nginx over TLS: a group's life from the command line
+    {
+        const std::string vars = "RECRYPT_SERVICE=https://127.0.0.1:" + std::to_string(port) + " RECRYPT_CA_FILE=" + dir + "/cert.pem ";
+        const std::string tool = vars + RECRYPT_BINARY;
+        const auto sh = [&](const std::string& cmd) {
+            std::string out;
+            FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+            char buf[512];
+            while (p != nullptr && std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
+            const int rc = p != nullptr ? ::pclose(p) : -1;
+            return std::pair(rc, out);
+        };
+        const std::string a = tool + " --home " + dir + "/ca ";
+        const std::string b = tool + " --home " + dir + "/cb ";
+        REQUIRE(sh(a + "key generate --name carla").first == 0);
+        REQUIRE(sh(b + "key generate --name ben").first == 0);
+        REQUIRE(sh(b + "key export ben -o " + dir + "/ben.pub.json").first == 0);
+        REQUIRE(sh(a + "key import " + dir + "/ben.pub.json").first == 0);
+        const auto [rc, team] = sh(a + "group create team");
+        REQUIRE(rc == 0);
+        std::ofstream(dir + "/memo.txt") << "via nginx\n";
+        CHECK(sh(b + "encrypt " + dir + "/memo.txt --group " + team.substr(0, team.find('\n')) + " -o " + dir + "/memo.dare").first == 0);
+        CHECK(sh(b + "decrypt " + dir + "/memo.dare").first != 0);
+        CHECK(sh(a + "member add team ben").first == 0);
+        const auto [rc2, text] = sh(b + "decrypt " + dir + "/memo.dare");
+        CHECK(rc2 == 0);
+        CHECK(text == "via nginx\n");
+        CHECK(sh(a + "member revoke team ben").first == 0);
+        const auto [rc3, why] = sh(b + "decrypt " + dir + "/memo.dare");
+        CHECK(rc3 != 0);
+        CHECK(why.find("revoked") != std::string::npos);
+    }
+
     // nginx's limit answers before the daemon; the daemon saw the real client and nginx's request id
     const std::string log = d.log_text();
     CHECK(log.find("RecryptData") != std::string::npos);
