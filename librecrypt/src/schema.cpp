@@ -187,7 +187,7 @@ Json to_json(const RecryptionGroup& g, bool with_secrets) {
     return Json(std::move(o));
 }
 
-Result<RecryptionGroup> group_from_json(const Json& j, const std::string& path) {
+Result<RecryptionGroup> group_from_json(const Json& j, const std::string& path, std::size_t max_members) {
     MESH_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::open(j, path));
     RecryptionGroup g;
     MESH_ASSIGN_OR_RETURN(g.group_id, udf_field(r, "GroupID"));
@@ -203,7 +203,7 @@ Result<RecryptionGroup> group_from_json(const Json& j, const std::string& path) 
     MESH_ASSIGN_OR_RETURN(const Json* signed_key, r.optional_value("SignedKey"));
     if (signed_key != nullptr) g.signed_key = *signed_key;
     MESH_ASSIGN_OR_RETURN(g.past_keys, envelope_list(r, "PastKeys", 1024));
-    MESH_ASSIGN_OR_RETURN(const JsonArray* ms, r.optional_array("Members", kMaxMembersPerMessage));
+    MESH_ASSIGN_OR_RETURN(const JsonArray* ms, r.optional_array("Members", max_members));
     for (std::size_t i = 0; i < ms->size(); ++i) {
         MESH_ASSIGN_OR_RETURN(MemberEntry m, member_from_json((*ms)[i], at(r.member_path("Members"), i)));
         g.members.push_back(std::move(m));
@@ -433,7 +433,7 @@ Result<GetGroupResponse> get_group_response(const ResponseView& v) {
         GetGroupResponse out{v.status, std::nullopt};
         if (v.status.code >= 300) return out;
         MESH_ASSIGN_OR_RETURN(const Json* g, r.value("RecryptionGroup"));
-        MESH_ASSIGN_OR_RETURN(RecryptionGroup group, group_from_json(*g, r.member_path("RecryptionGroup")));
+        MESH_ASSIGN_OR_RETURN(RecryptionGroup group, group_from_json(*g, r.member_path("RecryptionGroup"), std::size_t{1} << 20));
         out.group.emplace(std::move(group));
         return out;
     });

@@ -132,7 +132,10 @@ struct ResponseView {
 mesh::Result<ResponseView> parse_response(std::string_view text, const dare::JsonLimits& limits = {});
 
 dare::Json to_json(const RecryptionGroup& g, bool with_secrets);
-mesh::Result<RecryptionGroup> group_from_json(const dare::Json& j, const std::string& path);
+/// `max_members`: requests carry at most kMaxMembersPerMessage; a GetGroup answer lists the
+/// whole group (bounded by the client's response size limit).
+mesh::Result<RecryptionGroup> group_from_json(const dare::Json& j, const std::string& path,
+                                              std::size_t max_members = kMaxMembersPerMessage);
 dare::Json to_json(const MemberEntry& m, bool with_secrets);
 mesh::Result<MemberEntry> member_from_json(const dare::Json& j, const std::string& path);
 mesh::Result<RecryptDataResponse> recrypt_data_response(const ResponseView& v);
