@@ -112,7 +112,12 @@ TEST_CASE("soak: mixed load, no errors, stable memory and descriptors", "[recryp
     INFO("first error: " << first_error);
     CHECK(errors == 0);
     CHECK(ok > 100);
-    // memory does not grow with the requests (the replay cache is bounded by its window)
+    // memory does not grow with the requests (the replay cache is bounded by its window).
+    // Under AddressSanitizer freed memory waits in its quarantine (256 MiB), so RSS says nothing.
+#if defined(__SANITIZE_ADDRESS__)
+    WARN("AddressSanitizer build: the memory check is skipped");
+#else
     CHECK(rss_end - rss_warm < 16 * 1024);
+#endif
     CHECK(fds_idle < 32);  // listener, files, epoll: no leaked sockets
 }
