@@ -69,6 +69,11 @@ std::string recrypt_body(const dare::SharedPoint& partial, const std::string& ke
     return b;
 }
 
+// A member's entries refused: 409 for an entry that exists, 400 otherwise.
+HttpReply entry_refusal(std::string_view tx, const std::string& member_udf, const mesh::Error& e) {
+    return reply(tx, e.code == Errc::already_exists ? 409 : 400, "member " + member_udf + ": " + e.message);
+}
+
 mesh::Result<void> check_id(std::string_view what, std::string_view id) {
     if (id.empty() || id.size() > kMaxIdBytes) {
         return mesh::fail(Errc::invalid_argument, std::string(what) + ": 1 to " + std::to_string(kMaxIdBytes) + " characters");
@@ -292,17 +297,13 @@ const ServiceCore::MemberState* ServiceCore::caller_in(const GroupState& group, 
     return nullptr;
 }
 
-const ServiceCore::MemberState* ServiceCore::active_admin(const GroupState& group, std::string_view keyid, std::string& refused) const {
-    const MemberState* caller = caller_in(group, keyid);
-    if (caller == nullptr || !administers(caller->meta)) {
-        refused = "not an administrator of the group";
-        return nullptr;
-    }
-    if (caller->meta.status != MemberStatus::active) {
-        refused = std::string(status_text(caller->meta.status));
-        return nullptr;
-    }
-    return caller;
+ServiceCore::Administered ServiceCore::administered(std::string_view group_id, std::string_view keyid) const {
+    const auto it = groups_.find(std::string(group_id));
+    if (it == groups_.end()) return {nullptr, nullptr, 404, "no such group"};
+    const MemberState* caller = caller_in(it->second, keyid);
+    if (caller == nullptr || !administers(caller->meta)) return {&it->second, nullptr, 403, "not an administrator of the group"};
+    if (caller->meta.status != MemberStatus::active) return {&it->second, nullptr, 403, std::string(status_text(caller->meta.status))};
+    return {&it->second, caller, 0, {}};
 }
 
 mesh::Result<void> ServiceCore::check_entries(const GroupState& g, const MemberEntry& m) const {
@@ -374,9 +375,7 @@ HttpReply ServiceCore::create_group(Call& call, recrypt::CreateGroupRequest& r) 
             if (auto ok = check_id("MemberUDF", m.member_udf); !ok) return reply(tx, 400, ok.error().message);
             if (!seen.insert(m.member_udf).second) return reply(tx, 400, "member " + m.member_udf + " listed twice");
             if (!m.authentication_key) return reply(tx, 400, "member " + m.member_udf + ": AuthenticationKey missing");
-            if (auto ok = check_entries(gs, m); !ok) {
-                return reply(tx, ok.error().code == Errc::already_exists ? 409 : 400, "member " + m.member_udf + ": " + ok.error().message);
-            }
+            if (auto ok = check_entries(gs, m); !ok) return entry_refusal(tx, m.member_udf, ok.error());
         }
     }
     RecryptionGroup meta = recrypt::clone(g);
@@ -402,17 +401,15 @@ HttpReply ServiceCore::update_group(Call& call, recrypt::UpdateGroupRequest& r) 
     std::optional<recrypt::KeyRecord> rec;
     {
         const std::shared_lock lock(m_);
-        const auto it = groups_.find(r.group.group_id);
-        if (it == groups_.end()) return reply(tx, 404, "no such group");
-        std::string refused;
-        const MemberState* caller = active_admin(it->second, call.keyid, refused);
-        if (caller == nullptr) return reply(tx, 403, refused);
-        meta = recrypt::clone(it->second.meta);
+        const Administered a = administered(r.group.group_id, call.keyid);
+        if (a.caller == nullptr) return reply(tx, a.status, a.refused);
+        const GroupState& group = *a.group;
+        meta = recrypt::clone(group.meta);
         if (!r.group.signed_key) return reply(tx, 400, "SignedKey missing");
         auto verified = recrypt::verify_key_record(*r.group.signed_key, r.group.group_id);
         if (!verified) return reply(tx, 400, "SignedKey does not verify for this GroupID");
         rec = std::move(verified).value();
-        if (it->second.keys.contains(rec->encryption_key.kid()) &&
+        if (group.keys.contains(rec->encryption_key.kid()) &&
             dare::to_json(*r.group.signed_key) != dare::to_json(*meta.signed_key)) {
             return reply(tx, 409, "that key was used before");
         }
@@ -438,13 +435,11 @@ HttpReply ServiceCore::update_group(Call& call, recrypt::UpdateGroupRequest& r) 
 HttpReply ServiceCore::get_group(Call& call, std::string_view group_id) {
     constexpr std::string_view tx = "GetGroup";
     const std::shared_lock lock(m_);
-    const auto it = groups_.find(std::string(group_id));
-    if (it == groups_.end()) return reply(tx, 404, "no such group");
-    std::string refused;
-    const MemberState* caller = active_admin(it->second, call.keyid, refused);
-    if (caller == nullptr) return reply(tx, 403, refused);
-    RecryptionGroup g = recrypt::clone(it->second.meta);
-    for (const auto& [udf, m] : it->second.members) {
+    const Administered a = administered(group_id, call.keyid);
+    if (a.caller == nullptr) return reply(tx, a.status, a.refused);
+    const GroupState& group = *a.group;
+    RecryptionGroup g = recrypt::clone(group.meta);
+    for (const auto& [udf, m] : group.members) {
         MemberEntry copy = recrypt::clone(m.meta);
         g.members.push_back(std::move(copy));
     }
@@ -456,23 +451,20 @@ HttpReply ServiceCore::add_member(Call& call, recrypt::AddMemberRequest& r) {
     const std::lock_guard admin(admin_m_);
     {
         const std::shared_lock lock(m_);
-        const auto it = groups_.find(r.group_id);
-        if (it == groups_.end()) return reply(tx, 404, "no such group");
-        std::string refused;
-        const MemberState* caller = active_admin(it->second, call.keyid, refused);
-        if (caller == nullptr) return reply(tx, 403, refused);
+        const Administered a = administered(r.group_id, call.keyid);
+        if (a.caller == nullptr) return reply(tx, a.status, a.refused);
+        const GroupState& group = *a.group;
+        const MemberState* caller = a.caller;
         std::set<std::string> seen;
         for (const auto& m : r.members) {
             if (auto ok = check_id("MemberUDF", m.member_udf); !ok) return reply(tx, 400, ok.error().message);
             if (!seen.insert(m.member_udf).second) return reply(tx, 400, "member " + m.member_udf + " listed twice");
-            if (it->second.members.contains(m.member_udf)) return reply(tx, 409, "member " + m.member_udf + " exists (use UpdateMember)");
+            if (group.members.contains(m.member_udf)) return reply(tx, 409, "member " + m.member_udf + " exists (use UpdateMember)");
             if (is_privileged(m) && !has(caller->meta, Privilege::super)) {
                 return reply(tx, 403, "only a SUPER member may add an ADMIN or SUPER member");
             }
             if (!m.authentication_key) return reply(tx, 400, "member " + m.member_udf + ": AuthenticationKey missing");
-            if (auto ok = check_entries(it->second, m); !ok) {
-                return reply(tx, ok.error().code == Errc::already_exists ? 409 : 400, "member " + m.member_udf + ": " + ok.error().message);
-            }
+            if (auto ok = check_entries(group, m); !ok) return entry_refusal(tx, m.member_udf, ok.error());
         }
     }
     Batch batch;
@@ -496,24 +488,21 @@ HttpReply ServiceCore::update_member(Call& call, recrypt::UpdateMemberRequest& r
     std::vector<MemberEntry> updated;  // full new metadata, with the new entries
     {
         const std::shared_lock lock(m_);
-        const auto it = groups_.find(r.group_id);
-        if (it == groups_.end()) return reply(tx, 404, "no such group");
-        std::string refused;
-        const MemberState* caller = active_admin(it->second, call.keyid, refused);
-        if (caller == nullptr) return reply(tx, 403, refused);
+        const Administered a = administered(r.group_id, call.keyid);
+        if (a.caller == nullptr) return reply(tx, a.status, a.refused);
+        const GroupState& group = *a.group;
+        const MemberState* caller = a.caller;
         std::set<std::string> seen;
         for (auto& m : r.members) {
             if (!seen.insert(m.member_udf).second) return reply(tx, 400, "member " + m.member_udf + " listed twice");
-            const auto cur = it->second.members.find(m.member_udf);
-            if (cur == it->second.members.end()) return reply(tx, 404, "no member " + m.member_udf.substr(0, 64));
+            const auto cur = group.members.find(m.member_udf);
+            if (cur == group.members.end()) return reply(tx, 404, "no member " + m.member_udf.substr(0, 64));
             const MemberEntry& old = cur->second.meta;
             if (old.status == MemberStatus::revoked) return reply(tx, 409, "member " + m.member_udf + " is revoked, and stays revoked");
             if ((is_privileged(old) || is_privileged(m)) && !has(caller->meta, Privilege::super)) {
                 return reply(tx, 403, "only a SUPER member may change an ADMIN or SUPER member");
             }
-            if (auto ok = check_entries(it->second, m); !ok) {
-                return reply(tx, ok.error().code == Errc::already_exists ? 409 : 400, "member " + m.member_udf + ": " + ok.error().message);
-            }
+            if (auto ok = check_entries(group, m); !ok) return entry_refusal(tx, m.member_udf, ok.error());
             MemberEntry next = recrypt::clone(m);
             if (next.account_name.empty()) next.account_name = old.account_name;
             if (!next.authentication_key) next.authentication_key = old.authentication_key;

@@ -97,8 +97,15 @@ private:
 
     // Holding m_ (any mode): the active member of `group` whose key signed the call, if any.
     const MemberState* caller_in(const GroupState& group, std::string_view keyid) const;
-    // The caller if it is an active ADMIN or SUPER of `group`; else nullptr and why in `refused`.
-    const MemberState* active_admin(const GroupState& group, std::string_view keyid, std::string& refused) const;
+    // Holding m_: the group and its caller when the caller is an active ADMIN or SUPER of it;
+    // else caller is null and status/refused say why (404 no group, 403 not allowed).
+    struct Administered {
+        const GroupState* group;
+        const MemberState* caller;
+        int status;
+        std::string refused;
+    };
+    Administered administered(std::string_view group_id, std::string_view keyid) const;
     mesh::Result<void> check_entries(const GroupState& g, const recrypt::MemberEntry& m) const;
     void apply_member(GroupState& g, const std::string& group_id, recrypt::MemberEntry m);
     void add_auth_key(const dare::SignaturePublicKey& key);
