@@ -496,9 +496,11 @@ Result<Sealing> start_sealing(const EncodeOptions& o, mesh::RandomSource& rng) {
     if (o.conjunctions.size() > o.recipients.size()) {
         return fail(Errc::invalid_argument, "dare: more conjunctions than recipients");
     }
+    if (o.services.size() > o.recipients.size()) return fail(Errc::invalid_argument, "dare: more service hints than recipients");
     for (std::size_t i = 0; i < o.recipients.size(); ++i) {
         s.header.recipients.push_back(wrap_for(cek, o.recipients[i], rng));
         if (i < o.conjunctions.size()) s.header.recipients.back().conjunction = o.conjunctions[i];
+        if (i < o.services.size()) s.header.recipients.back().services = o.services[i];
     }
     Keys keys = derive_keys(cek, s.header.salt, o.aead, o.chunk_bytes);
     for (std::size_t i = 0; i < o.annotations.size(); ++i) {
@@ -1261,6 +1263,11 @@ Json recipients_to_json(const std::vector<RecipientEntry>& entries) {
             for (const auto& k : r.conjunction) kids.emplace_back(k);
             entry.emplace_back("Conjunction", Json(std::move(kids)));
         }
+        if (!r.services.empty()) {
+            JsonArray urls;
+            for (const auto& u : r.services) urls.emplace_back(u);
+            entry.emplace_back("Services", Json(std::move(urls)));
+        }
         rs.emplace_back(std::move(entry));
     }
     return Json(std::move(rs));
@@ -1286,8 +1293,20 @@ Result<std::vector<RecipientEntry>> recipients_from_json(ObjectReader& r, std::s
             conjunction.push_back((*parts)[c].as_string());
         }
         if (conjunction.size() == 1) return fail(Errc::malformed, p + ".Conjunction: needs two or more keys");
+        MESH_ASSIGN_OR_RETURN(const JsonArray* urls, e.optional_array("Services", 16));
+        std::vector<std::string> services;
+        for (std::size_t c = 0; c < urls->size(); ++c) {
+            const Json& u = (*urls)[c];
+            if (!u.is_string() || u.as_string().empty() || u.as_string().size() > 1024) {
+                return type_error(p + ".Services[" + std::to_string(c) + "]", "service URL", u);
+            }
+            services.push_back(u.as_string());
+        }
+        if (!services.empty() && services.size() != std::max<std::size_t>(1, conjunction.size())) {
+            return fail(Errc::malformed, p + ".Services: one URL, or one per Conjunction key");
+        }
         MESH_TRY(e.finish());
-        out.push_back(RecipientEntry{std::move(kid), epk, std::move(wmk), std::move(conjunction)});
+        out.push_back(RecipientEntry{std::move(kid), epk, std::move(wmk), std::move(conjunction), std::move(services)});
     }
     return out;
 }

@@ -509,3 +509,54 @@ TEST_CASE("read_all releases nothing from a tampered block on", "[envelope][unit
     CHECK(plain.bytes.size() < payload.size());
     CHECK(std::equal(plain.bytes.begin(), plain.bytes.end(), payload.begin()));
 }
+
+TEST_CASE("service hints travel in the recipient entry and are checked", "[envelope][unit]") {
+    mesh::test::SeededRandom rng(9);
+    const dare::PrivateKey a = dare::PrivateKey::generate(rng);
+    const dare::PrivateKey b = dare::PrivateKey::generate(rng);
+    dare::EncodeOptions o;
+    o.recipients = {a.public_key(), b.public_key()};
+    o.services = {{"https://recrypt.example.com/base"}};  // the first recipient only
+    const mesh::Bytes bin = dare::encode_binary(o, rng, mesh::as_bytes("hinted")).value();
+    dare::SpanSource src(bin);
+    const dare::Header h = dare::read_header(src).value();
+    REQUIRE(h.recipients.size() == 2);
+    CHECK(h.recipients[0].services == std::vector<std::string>{"https://recrypt.example.com/base"});
+    CHECK(h.recipients[1].services.empty());
+
+    // the reader's key agreement sees them
+    class Seen final : public dare::KeyAgreement {
+    public:
+        explicit Seen(const dare::PrivateKey& key) : key_(key) {}
+        mesh::Result<dare::Agreement> agree(const dare::RecipientEntry& r) override {
+            if (r.kid != key_.public_key().kid()) return mesh::fail(Errc::not_found, "not mine");
+            services = r.services;
+            MESH_ASSIGN_OR_RETURN(dare::SharedPoint s, key_.agree(r.epk));
+            return dare::Agreement{std::move(s), key_.public_key()};
+        }
+        std::vector<std::string> services;
+
+    private:
+        const dare::PrivateKey& key_;
+    } seen(a);
+    CHECK(as_text(dare::decode_binary(bin, {&seen, {}, false}).value().payload) == "hinted");
+    CHECK(seen.services.size() == 1);
+
+    // JSON form: a hint of the wrong shape or count is refused with its path
+    const std::string json = dare::encode_json(o, rng, mesh::as_bytes("hinted")).value();
+    const auto bad = [&](const std::string& from, const std::string& to) {
+        std::string t = json;
+        const auto at = t.find(from);
+        REQUIRE(at != std::string::npos);
+        t.replace(at, from.size(), to);
+        return dare::decode_json(t, {&seen, {}, false});
+    };
+    auto r1 = bad(R"("Services":["https://recrypt.example.com/base"])", R"("Services":[7])");
+    REQUIRE_FALSE(r1);
+    CHECK(r1.error().message.find("Services[0]") != std::string::npos);
+    auto r2 = bad(R"("Services":["https://recrypt.example.com/base"])", R"("Services":["https://a","https://b"])");
+    REQUIRE_FALSE(r2);
+    CHECK(r2.error().message.find("one URL, or one per Conjunction key") != std::string::npos);
+    o.services = {{"a"}, {"b"}, {"c"}};
+    CHECK(dare::encode_binary(o, rng, mesh::as_bytes("x")).error().code == Errc::invalid_argument);
+}

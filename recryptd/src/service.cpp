@@ -532,6 +532,34 @@ HttpReply ServiceCore::get_key(Call& call, std::string_view group_id) {
     return reply("GetKey", 201, "Operation completed successfully", {{"SignedKey", *it->second.meta.signed_key}});
 }
 
+// Holding m_: whether `requester_udf`, signing with `keyid`, may recrypt for `member`: the member
+// itself, or an active RECRYPT member of the group `member` is (a personal group of devices,
+// a mailing list: DESIGN §4.1 nesting, one level on this service). nullopt: allowed; "": the
+// requester is no one here (404); else why not (403).
+std::optional<std::string> ServiceCore::may_recrypt(const MemberState& member, std::string_view requester_udf,
+                                                    std::string_view keyid) const {
+    const auto usable = [](const MemberEntry& m) -> std::optional<std::string> {
+        if (m.status != MemberStatus::active) return std::string(status_text(m.status));
+        if (!has(m, Privilege::recrypt)) return std::string("the member lacks the RECRYPT privilege");
+        return std::nullopt;
+    };
+    if (member.meta.member_udf == requester_udf) {
+        if (!member.meta.authentication_key || member.meta.authentication_key->kid() != keyid) {
+            return std::string("the request is not signed by this member's key");
+        }
+        return usable(member.meta);
+    }
+    const auto inner = groups_.find(member.meta.member_udf);  // the member is a group here
+    if (inner == groups_.end()) return std::string();
+    const auto via = inner->second.members.find(std::string(requester_udf));
+    if (via == inner->second.members.end()) return std::string();
+    if (!via->second.meta.authentication_key || via->second.meta.authentication_key->kid() != keyid) {
+        return std::string("the request is not signed by this member's key");
+    }
+    if (auto no = usable(member.meta)) return "group member " + member.meta.member_udf + ": " + *no;
+    return usable(via->second.meta);
+}
+
 void ServiceCore::recrypt_data(Call& call, const recrypt::RecryptDataRequest& r, Respond& respond) {
     constexpr std::string_view tx = "RecryptData";
     HttpReply out;
@@ -539,43 +567,41 @@ void ServiceCore::recrypt_data(Call& call, const recrypt::RecryptDataRequest& r,
     {
         const std::shared_lock lock(m_);
         const auto index = core_.combined(r.group_key_id, r.member_key_udf);  // CombinedToGroup: O(1)
-        if (!index || index->member_udf != r.member_udf) {
-            out = reply(tx, 404, "no entry for this member and key");
-        } else {
+        std::optional<std::string> refused;  // 403 with this text
+        if (index) {
             group_id = index->group_id;
             const auto& group = groups_.at(index->group_id);
-            const MemberState& m = group.members.at(index->member_udf);
-            if (!m.meta.authentication_key || m.meta.authentication_key->kid() != call.keyid) {
-                out = reply(tx, 403, "the request is not signed by this member's key");
-            } else if (m.meta.status != MemberStatus::active) {
-                out = reply(tx, 403, std::string(status_text(m.meta.status)));
-            } else if (!has(m.meta, Privilege::recrypt)) {
-                out = reply(tx, 403, "the member lacks the RECRYPT privilege");
-            } else {
-                bool allowed = true;
-                if (m.meta.quota && m.meta.quota->limit > 0 && m.meta.quota->period_seconds > 0) {
-                    const std::lock_guard q(quota_m_);
-                    QuotaUse& use = quota_[group_id + "\n" + r.member_udf];
-                    if (call.now - use.window_start >= static_cast<std::int64_t>(m.meta.quota->period_seconds)) use = QuotaUse{call.now, 0};
-                    allowed = use.used < m.meta.quota->limit;
-                    if (allowed) ++use.used;
-                    if (!allowed) {
-                        out = reply(tx, 429, "quota of " + std::to_string(m.meta.quota->limit) + " recryptions per " +
-                                                 std::to_string(m.meta.quota->period_seconds) + " s used");
-                    }
+            refused = may_recrypt(group.members.at(index->member_udf), r.member_udf, call.keyid);
+        }
+        if (!index || (refused && refused->empty())) {
+            out = reply(tx, 404, "no entry for this member and key");
+        } else if (refused) {
+            out = reply(tx, 403, *refused);
+        } else {
+            bool allowed = true;
+            const MemberState& m = groups_.at(group_id).members.at(index->member_udf);
+            if (m.meta.quota && m.meta.quota->limit > 0 && m.meta.quota->period_seconds > 0) {
+                const std::lock_guard q(quota_m_);
+                QuotaUse& use = quota_[group_id + "\n" + r.member_udf];
+                if (call.now - use.window_start >= static_cast<std::int64_t>(m.meta.quota->period_seconds)) use = QuotaUse{call.now, 0};
+                allowed = use.used < m.meta.quota->limit;
+                if (allowed) ++use.used;
+                if (!allowed) {
+                    out = reply(tx, 429, "quota of " + std::to_string(m.meta.quota->limit) + " recryptions per " +
+                                             std::to_string(m.meta.quota->period_seconds) + " s used");
                 }
-                if (allowed) {
-                    auto rep = core_.partial(r.group_key_id, r.member_key_udf, r.ephemeral_key);
-                    if (!rep) {
-                        out = reply(tx, rep.error().code == Errc::not_found ? 404 : rep.error().code == Errc::permission_denied ? 403 : 400,
-                                    rep.error().code == Errc::permission_denied ? rep.error().message : "recryption failed");
-                    } else {
-                        out.status = 201;
-                        out.transaction = std::string(tx);
-                        out.description = "Operation completed successfully";
-                        out.body = recrypt_body(rep->partial, keys_text_.at(r.group_key_id + "\n" + r.member_key_udf), rep->group_key);
-                        metrics_.recryption();
-                    }
+            }
+            if (allowed) {
+                auto rep = core_.partial(r.group_key_id, r.member_key_udf, r.ephemeral_key);
+                if (!rep) {
+                    out = reply(tx, rep.error().code == Errc::not_found ? 404 : rep.error().code == Errc::permission_denied ? 403 : 400,
+                                rep.error().code == Errc::permission_denied ? rep.error().message : "recryption failed");
+                } else {
+                    out.status = 201;
+                    out.transaction = std::string(tx);
+                    out.description = "Operation completed successfully";
+                    out.body = recrypt_body(rep->partial, keys_text_.at(r.group_key_id + "\n" + r.member_key_udf), rep->group_key);
+                    metrics_.recryption();
                 }
             }
         }

@@ -105,6 +105,8 @@ private:
         int status;
         std::string refused;
     };
+    std::optional<std::string> may_recrypt(const MemberState& member, std::string_view requester_udf,
+                                           std::string_view keyid) const;
     Administered administered(std::string_view group_id, std::string_view keyid) const;
     mesh::Result<void> check_entries(const GroupState& g, const recrypt::MemberEntry& m) const;
     void apply_member(GroupState& g, const std::string& group_id, recrypt::MemberEntry m);

@@ -127,6 +127,55 @@ TEST_CASE("recryptd serves every transaction, with the rules of each", "[recrypt
     CHECK_ERRC(as_alice.update_group(std::move(forged)), Errc::malformed);
 }
 
+TEST_CASE("a personal group nested as a member: its devices recrypt through it, until removed", "[recryptd][integration]") {
+    TempDir tmp;
+    Daemon d(tmp.sub("data"));
+    mesh::RandomSource& rng = mesh::system_random();
+    auto transport = recrypt::HttpTransport::create(d.url()).value();
+    const Person alice(rng);
+    const Person laptop(rng);  // bob's devices
+    const Person phone(rng);
+    const Person eve(rng);     // a member of neither
+    const GroupAdmin team(rng);      // alice's group
+    const GroupAdmin personal(rng);  // bob's personal group: its GroupID is bob's member UDF
+    recrypt::Client as_alice(*transport, alice.auth, alice.udf);
+    recrypt::Client as_laptop(*transport, laptop.auth, laptop.udf);
+    recrypt::Client as_phone(*transport, phone.auth, phone.udf);
+    recrypt::Client as_eve(*transport, eve.auth, eve.udf);
+
+    REQUIRE_OK(as_alice.create_group(team.group(alice, rng)));
+    REQUIRE_OK(as_laptop.create_group(personal.group(laptop, rng)));
+    const std::string bob = personal.signature.public_key().kid();
+    REQUIRE_OK(as_laptop.add_member(bob, just(personal.member(phone, {Privilege::recrypt}, rng))));
+    REQUIRE_OK(as_laptop.add_member(bob, just(personal.member(eve, {Privilege::admin}, rng))));  // no RECRYPT
+    // alice adds bob's personal group: its key is the member key
+    MemberEntry group_member;
+    group_member.member_udf = bob;
+    group_member.privileges = {Privilege::recrypt};
+    group_member.authentication_key = personal.signature.public_key();
+    group_member.entries.push_back(recrypt::make_member_entry(team.key, personal.key.public_key(), rng).value());
+    REQUIRE_OK(as_alice.add_member(team.signature.public_key().kid(), just(std::move(group_member))));
+
+    const dare::Json env = envelope_to(team.key.public_key(), "for the team", rng);
+    const std::vector<std::string> via{personal.key.public_key().kid()};
+    CHECK(text_of(as_laptop.open(env, {&laptop.device}, via).value().payload) == "for the team");
+    CHECK(text_of(as_phone.open(env, {&phone.device}, via).value().payload) == "for the team");
+    CHECK_ERRC(as_eve.open(env, {&eve.device}, via), Errc::permission_denied);  // in bob's group, without RECRYPT
+    // the request must be signed by the device it names
+    recrypt::Client impostor(*transport, eve.auth, phone.udf);
+    CHECK_ERRC(impostor.open(env, {&phone.device}, via), Errc::permission_denied);
+
+    // bob removes his lost phone: refused at both levels at once
+    auto lost = as_laptop.get_group(bob).value();
+    for (auto& m : lost.members) {
+        if (m.member_udf != phone.udf) continue;
+        m.status = MemberStatus::revoked;
+        REQUIRE_OK(as_laptop.update_member(bob, just(recrypt::clone(m))));
+    }
+    CHECK_ERRC(as_phone.open(env, {&phone.device}, via), Errc::permission_denied);
+    CHECK(text_of(as_laptop.open(env, {&laptop.device}, via).value().payload) == "for the team");
+}
+
 TEST_CASE("recryptd refuses hostile and malformed requests with a clear status", "[recryptd][integration]") {
     TempDir tmp;
     Daemon d(tmp.sub("data"), {"--set", "limits.max_body_bytes=4096", "--set", "limits.header_timeout=1"});

@@ -91,6 +91,10 @@ struct RecipientEntry {
     /// "Conjunction": for a key that is the sum of group keys (label conjunction, DESIGN §4.1),
     /// the kids of those keys; empty for an ordinary key.
     std::vector<std::string> conjunction;
+    /// "Services" (ours): where the recipient key's recryption service is, a hint for readers
+    /// (one URL, or one per conjunction key). Not authenticated before decryption: a reader may
+    /// override it, and a wrong one only makes decryption fail.
+    std::vector<std::string> services;
 };
 
 struct SignatureEntry {
@@ -158,6 +162,8 @@ struct EncodeOptions {
     /// For recipient i (when present and not empty): the kids of the group keys it is the sum
     /// of, written as the entry's "Conjunction".
     std::vector<std::vector<std::string>> conjunctions;
+    /// For recipient i (when present and not empty): its "Services" hint.
+    std::vector<std::vector<std::string>> services;
     std::vector<const SignaturePrivateKey*> signers;   ///< empty: not signed
     Aead aead = Aead::xchacha20_poly1305;
     std::uint32_t chunk_bytes = kDefaultChunkBytes;
