@@ -18,6 +18,7 @@ struct Context {
     std::function<mesh::Result<void>()> action;
     std::string command;  ///< "udf digest", for error messages
     std::string home;     ///< --home: the key store (default $RECRYPT_HOME, $XDG_DATA_HOME/recrypt)
+    bool json = false;    ///< --json: machine-readable output
 
     /// A CLI11 callback that makes `f` the action of the command named `name`.
     std::function<void()> bind(std::string name, std::function<mesh::Result<void>()> f) {
@@ -34,6 +35,7 @@ void add_dare_commands(CLI::App& app, Context& ctx);
 void add_container_commands(CLI::App& dare_cmd, Context& ctx);
 void add_audit_commands(CLI::App& app, Context& ctx);
 void add_group_commands(CLI::App& app, Context& ctx);
+void add_crypt_commands(CLI::App& app, Context& ctx);
 void add_profile_commands(CLI::App& app, Context& ctx);
 
 }  // namespace recrypt_cli

@@ -23,11 +23,14 @@ int main(int argc, char** argv) {
     app.footer("Exit codes: 0 success, 1 usage error, 2 operation failed.");
     recrypt_cli::Context ctx;
     app.add_option("--home", ctx.home, "key store directory (default $RECRYPT_HOME, else $XDG_DATA_HOME/recrypt)");
+    app.add_flag("--json", ctx.json, "machine-readable output (JSON) where a command prints results");
+    app.fallthrough();  // --home and --json may follow the subcommand
     recrypt_cli::add_udf_commands(app, ctx);
     recrypt_cli::add_key_commands(app, ctx);
     recrypt_cli::add_dare_commands(app, ctx);
     recrypt_cli::add_profile_commands(app, ctx);
     recrypt_cli::add_group_commands(app, ctx);
+    recrypt_cli::add_crypt_commands(app, ctx);
     recrypt_cli::add_audit_commands(app, ctx);
 
     try {
