@@ -34,7 +34,7 @@ std::string account_of(const meshprofile::PersonalProfile& p) {
     return {};
 }
 
-Result<Me> from_profile(const meshprofile::ProfileStore& store) {
+Result<Me> from_profile(const meshprofile::ProfileStore& store, bool as_device) {
     MESH_ASSIGN_OR_RETURN(const Json device, store.read_secret(kDeviceFile, std::nullopt));
     const std::string where = store.home() + "/" + kDeviceFile;
     const Json* secrets = nullptr;
@@ -79,11 +79,15 @@ Result<Me> from_profile(const meshprofile::ProfileStore& store) {
         }
         me.memberships.push_back(personal->master.encryption.kid());
     }
-    // the device that holds the master keys (unprotected) reads as the account itself
-    if (store.exists(kMasterFile) && !store.is_protected(kMasterFile).value_or(true)) {
-        if (auto j = store.read_secret(kMasterFile, std::nullopt)) {
-            if (auto m = meshprofile::master_secrets_from_json(*j, kMasterFile)) me.more_keys.push_back(std::move(m->encryption));
-        }
+    if (!as_device && store.exists(kMasterFile) && !store.is_protected(kMasterFile).value_or(true)) {
+        // the device that holds the master keys acts as the profile itself
+        MESH_ASSIGN_OR_RETURN(const Json j, store.read_secret(kMasterFile, std::nullopt));
+        MESH_ASSIGN_OR_RETURN(meshprofile::MasterSecrets m, meshprofile::master_secrets_from_json(j, kMasterFile));
+        if (m.online_signatures.empty()) return fail(Errc::malformed, std::string(kMasterFile) + ": no online signature key");
+        me.more_keys.push_back(std::move(me.encryption));
+        me.who = Principal{personal->udf(), account_of(*personal), m.online_signatures.front().public_key(), m.encryption.public_key()};
+        me.authentication = m.online_signatures.front().clone();
+        me.encryption = std::move(m.encryption);
     }
     return me;
 }
@@ -97,7 +101,7 @@ Result<Me> whoami(const std::string& home, const std::string& key_name) {
         return from_key(std::move(k));
     }
     MESH_ASSIGN_OR_RETURN(const meshprofile::ProfileStore store, meshprofile::ProfileStore::open(home));
-    if (store.exists(kDeviceFile)) return from_profile(store);
+    if (store.exists(kDeviceFile)) return from_profile(store, false);
     MESH_ASSIGN_OR_RETURN(auto all, keys.list());
     std::vector<StoredKey> mine;
     for (auto& k : all) {
@@ -109,6 +113,12 @@ Result<Me> whoami(const std::string& home, const std::string& key_name) {
                                                               : "name one with --key NAME"));
     }
     return from_key(std::move(mine.front()));
+}
+
+Result<Me> device_identity(const std::string& home) {
+    MESH_ASSIGN_OR_RETURN(const meshprofile::ProfileStore store, meshprofile::ProfileStore::open(home));
+    if (!store.exists(kDeviceFile)) return fail(Errc::not_found, "no profile here (recrypt profile create --name ACCOUNT)");
+    return from_profile(store, true);
 }
 
 Result<Principal> principal_of_profile(const Json& signed_personal, const std::string& where) {

@@ -1,9 +1,11 @@
 // Who "I" am and who can be a member, for the group commands (docs/tool.md).
 //
 // Me: the identity that signs requests and decrypts. With --key NAME it is a key of the key
-// store (recrypt key generate); else, when the store holds a profile, this device of it
-// (its authentication key signs, its co-generated encryption key decrypts, its device UDF is
-// the MemberUDF); else the store's only private key.
+// store (recrypt key generate); else, when the store holds a profile: on the device that holds
+// its master keys (unprotected), the profile itself (MemberUDF = profile UDF, its online
+// signature key signs, the account encryption key decrypts); on another device, that device
+// (its authentication key signs, its co-generated key decrypts, it reads through the personal
+// group); else the store's only private key.
 // A member (Principal) is named by a key of the store (name, key file, fingerprint), by a
 // profile file (recrypt profile export), or by the UDF of a contact whose profile is held
 // (recrypt contact add). A profile's member key is its account encryption key, which is also
@@ -39,6 +41,9 @@ struct Me {
 
 /// `key_name` empty: the profile's device, else the only key.
 mesh::Result<Me> whoami(const std::string& home, const std::string& key_name);
+
+/// This profile's device itself (for the personal group's administration).
+mesh::Result<Me> device_identity(const std::string& home);
 
 /// A member named by a key of the store, a profile file, or a contact's UDF.
 mesh::Result<Principal> principal_of(const std::string& home, const std::string& spec);

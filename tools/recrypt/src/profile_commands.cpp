@@ -21,12 +21,16 @@
 #include <meshprofile/escrow.hpp>
 #include <meshprofile/profile.hpp>
 #include <meshprofile/store.hpp>
+#include <recrypt/client.hpp>
+#include <recrypt/recryption.hpp>
 #include <udf/udf.hpp>
 
 #include <unistd.h>
 
 #include "cli.hpp"
 #include "cli_io.hpp"
+#include "group_support.hpp"
+#include "identity.hpp"
 #include "key_store.hpp"
 
 namespace recrypt_cli {
@@ -42,6 +46,7 @@ using namespace meshprofile;
 constexpr std::string_view kMaster = "profile/master.json";
 constexpr std::string_view kDevice = "profile/device.json";
 constexpr std::string_view kPersonal = "profile/personal.json";
+constexpr std::string_view kService = "profile/service.json";
 
 std::string now_rfc3339() {
     const std::time_t t = std::time(nullptr);
@@ -83,6 +88,109 @@ Result<void> resign(const ProfileStore& store, const MasterSecrets& secrets, con
 
 Result<void> print_json_or(bool json, const Json& value, const std::string& text) {
     return print_line(json ? dare::to_json_pretty(value) : text);
+}
+
+
+// ---- the personal group: the account's encryption key as a recryption group whose members
+// are the profile's devices (DESIGN §4.1 nesting). Its GroupID is the profile UDF, its key
+// records are signed by the offline key.
+
+// Where the personal group is ("" if it is not published).
+Result<std::string> personal_service(const ProfileStore& store) {
+    if (!store.exists(std::string(kService))) return std::string();
+    MESH_ASSIGN_OR_RETURN(const Json j, store.read_public(std::string(kService)));
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, dare::ObjectReader::open(j, std::string(kService)));
+    MESH_ASSIGN_OR_RETURN(std::string url, r.string("Service", 1024));
+    MESH_TRY(r.finish());
+    return url;
+}
+
+Principal device_principal(const PersonalProfile::Device& d) {
+    return Principal{d.device.udf(), d.device.description, d.connection.authentication, d.connection.encryption};
+}
+
+Result<recrypt::GroupKey> account_group_key(const MasterSecrets& s) {
+    MESH_ASSIGN_OR_RETURN(recrypt::Scalar a, recrypt::Scalar::from_bytes(s.encryption.expose_secret()));
+    return recrypt::GroupKey::from_scalar(std::move(a));
+}
+
+Result<recrypt::MemberEntry> device_member(const recrypt::GroupKey& key, const PersonalProfile::Device& d,
+                                           std::vector<recrypt::Privilege> privileges) {
+    const Principal who = device_principal(d);
+    recrypt::MemberEntry m;
+    m.member_udf = who.udf;
+    m.account_name = who.account;
+    m.privileges = std::move(privileges);
+    m.authentication_key = who.authentication;
+    MESH_ASSIGN_OR_RETURN(auto e, recrypt::make_member_entry(key, who.encryption, mesh::system_random()));
+    m.entries.push_back(std::move(e));
+    return m;
+}
+
+Result<void> publish(const std::string& home, const std::string& url, bool json) {
+    MESH_ASSIGN_OR_RETURN(const ProfileStore store, ProfileStore::open(home));
+    MESH_ASSIGN_OR_RETURN(const std::string already, personal_service(store));
+    if (!already.empty()) return fail(Errc::already_exists, "the personal group is already at " + already);
+    MESH_ASSIGN_OR_RETURN(const PersonalProfile p, load_personal(store));
+    MESH_ASSIGN_OR_RETURN(const MasterSecrets s, load_master(store));
+    MESH_ASSIGN_OR_RETURN(const Me me, device_identity(home));
+    MESH_ASSIGN_OR_RETURN(const recrypt::GroupKey key, account_group_key(s));
+    recrypt::RecryptionGroup rg;
+    rg.group_id = p.udf();
+    rg.group_name = "personal";
+    rg.signature_key = s.offline_signature.public_key();
+    MESH_ASSIGN_OR_RETURN(rg.signed_key, recrypt::sign_key_record(recrypt::KeyRecord{p.udf(), s.offline_signature.public_key(),
+                                                                                     key.public_key(), ""},
+                                                                  s.offline_signature, mesh::system_random()));
+    for (const auto& d : p.devices) {
+        const bool here = d.device.udf() == me.who.udf;
+        MESH_ASSIGN_OR_RETURN(auto m, device_member(key, d, here ? std::vector{recrypt::Privilege::super, recrypt::Privilege::recrypt}
+                                                                  : std::vector{recrypt::Privilege::recrypt}));
+        rg.members.push_back(std::move(m));
+    }
+    MESH_ASSIGN_OR_RETURN(Session session, connect(url, me));
+    MESH_TRY(session.client->create_group(std::move(rg)));
+    MESH_TRY(store.write_public(std::string(kService), Json(JsonObject{{"Service", Json(url)}})));
+    return print_json_or(json, Json(JsonObject{{"GroupID", Json(p.udf())}, {"Service", Json(url)},
+                                               {"Devices", Json(static_cast<std::uint64_t>(p.devices.size()))}}),
+                         p.udf() + "  " + url);
+}
+
+// device install: the package a device add wrote, on the new device.
+Result<void> install(const std::string& home, const std::string& file, bool json) {
+    MESH_ASSIGN_OR_RETURN(const ProfileStore store, ProfileStore::open(home));
+    if (store.exists(std::string(kDevice))) return fail(Errc::already_exists, "this store already has a device (" + store.home() + ")");
+    MESH_ASSIGN_OR_RETURN(std::string text, read_small_file(file, std::size_t{4} << 20));
+    auto j = dare::parse_json(text, dare::JsonLimits{std::size_t{4} << 20, 64});
+    mesh::secure_wipe(text.data(), text.size());
+    if (!j) return fail(Errc::malformed, file + ": " + j.error().message);
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader outer, dare::ObjectReader::open(*j, file));
+    MESH_ASSIGN_OR_RETURN(const Json* body, outer.value("DevicePackage"));
+    MESH_TRY(outer.finish());
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, dare::ObjectReader::open(*body, file + ".DevicePackage"));
+    MESH_ASSIGN_OR_RETURN(const Json* secrets_json, r.value("Secrets"));
+    MESH_ASSIGN_OR_RETURN(const Json* contribution, r.value("Contribution"));
+    MESH_ASSIGN_OR_RETURN(const Json* connection, r.value("ConnectionDevice"));
+    MESH_ASSIGN_OR_RETURN(const Json* personal_json, r.value("ProfilePersonal"));
+    MESH_ASSIGN_OR_RETURN(const auto service, r.optional_string("Service", 1024));
+    MESH_TRY(r.finish());
+    (void)connection;  // the personal profile carries it, verified
+    MESH_ASSIGN_OR_RETURN(const DeviceSecrets secrets, device_secrets_from_json(*secrets_json, file + ".Secrets"));
+    auto personal = verify_personal(*personal_json);
+    if (!personal) return fail(personal.error().code, file + ".ProfilePersonal: " + personal.error().message);
+    const std::string udf = secrets.signature.public_key().kid();
+    const PersonalProfile::Device* mine = nullptr;
+    for (const auto& d : personal->devices) {
+        if (d.device.udf() == udf) mine = &d;
+    }
+    if (mine == nullptr) return fail(Errc::invalid_argument, file + ": the profile does not list this device");
+    MESH_ASSIGN_OR_RETURN(const dare::PrivateKey combined, complete_connection(secrets, mine->connection, *contribution));
+    Json device_json = device_secrets_to_json(secrets);
+    device_json.as_object().emplace_back("ConnectedEncryption", Json(mesh::base64url_encode(combined.expose_secret())));
+    MESH_TRY(store.write_secret(std::string(kDevice), device_json, std::nullopt));
+    MESH_TRY(store.write_public(std::string(kPersonal), *personal_json));
+    if (service) MESH_TRY(store.write_public(std::string(kService), Json(JsonObject{{"Service", Json(*service)}})));
+    return print_json_or(json, Json(JsonObject{{"ProfileUDF", Json(personal->udf())}, {"DeviceUDF", Json(udf)}}), personal->udf() + "  " + udf);
 }
 
 struct CreateArgs {
@@ -204,8 +312,26 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
             return print_line(udf);
         }));
     }
+    {
+        auto service = std::make_shared<std::string>();
+        auto* c = profile->add_subcommand("publish", "Make your devices readers for you: your personal group on a service (groups you join add it)");
+        c->add_option("--service", *service, "the service URL (default $RECRYPT_SERVICE)");
+        c->footer("Run it on the device that holds your master keys. Devices added later join it;\n"
+                  "a device removed is revoked there at once.\nExample:\n  recrypt profile publish --service https://recrypt.example.com");
+        c->callback(ctx.bind("profile publish", [service, &ctx]() -> Result<void> {
+            MESH_ASSIGN_OR_RETURN(const std::string url, service_url(*service));
+            return publish(ctx.home, url, ctx.json);
+        }));
+    }
     auto* device = profile->add_subcommand("device", "Devices connected to your profile");
     device->require_subcommand(1);
+    {
+        auto file = std::make_shared<std::string>();
+        auto* c = device->add_subcommand("install", "On a new device: install the package that device add wrote for it");
+        c->add_option("PACKAGE", *file, "the package file (move it here privately, delete it after)")->required();
+        c->footer("Example:\n  RECRYPT_HOME=~/.local/share/recrypt recrypt profile device install phone.device.json");
+        c->callback(ctx.bind("profile device install", [file, &ctx] { return install(ctx.home, *file, ctx.json); }));
+    }
     {
         auto name = std::make_shared<std::string>();
         auto package = std::make_shared<std::string>();
@@ -223,18 +349,33 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
             MESH_ASSIGN_OR_RETURN(const NewDevice d, create_device(*name, rng));
             MESH_ASSIGN_OR_RETURN(const Connection con, connect_device(p.master, s, d.profile, rng));
             const std::string out = package->empty() ? *name + ".device.json" : *package;
-            Json pkg(JsonObject{{"DevicePackage", Json(JsonObject{{"Secrets", device_secrets_to_json(d.secrets)},
-                                                                 {"Contribution", con.sealed_contribution},
-                                                                 {"ConnectionDevice", con.signed_connection}})}});
-            std::string text = dare::to_json_pretty(pkg) + "\n";
+            if (::access(out.c_str(), F_OK) == 0) return fail(Errc::already_exists, out + ": exists");
+            MESH_ASSIGN_OR_RETURN(const std::string url, personal_service(store));
+            std::vector<ConnectedDevice> devices;
+            for (const auto& x : p.devices) devices.push_back(x.signed_parts);
+            devices.push_back(ConnectedDevice{d.signed_profile, con.signed_connection});
+            MESH_ASSIGN_OR_RETURN(const Json personal, sign_personal(p.signed_master, devices, p.applications, s, rng));
+            MESH_ASSIGN_OR_RETURN(const PersonalProfile next, verify_personal(personal));
+            if (!url.empty()) {  // the new device joins the personal group on the service
+                MESH_ASSIGN_OR_RETURN(const Me me, device_identity(ctx.home));
+                MESH_ASSIGN_OR_RETURN(const recrypt::GroupKey key, account_group_key(s));
+                MESH_ASSIGN_OR_RETURN(Session session, connect(url, me));
+                std::vector<recrypt::MemberEntry> one;
+                MESH_ASSIGN_OR_RETURN(auto m, device_member(key, next.devices.back(), {recrypt::Privilege::recrypt}));
+                one.push_back(std::move(m));
+                MESH_TRY(session.client->add_member(p.udf(), std::move(one)));
+            }
+            JsonObject body{{"Secrets", device_secrets_to_json(d.secrets)},
+                            {"Contribution", con.sealed_contribution},
+                            {"ConnectionDevice", con.signed_connection},
+                            {"ProfilePersonal", personal}};
+            if (!url.empty()) body.emplace_back("Service", Json(url));
+            std::string text = dare::to_json_pretty(Json(JsonObject{{"DevicePackage", Json(std::move(body))}})) + "\n";
             auto written = write_file_atomic(out, text, 0600);
             mesh::secure_wipe(text.data(), text.size());
             MESH_TRY(written);
             MESH_TRY(store.write_public(file, Json(JsonObject{{"ProfileDevice", d.signed_profile}, {"ConnectionDevice", con.signed_connection}})));
-            std::vector<ConnectedDevice> devices;
-            for (const auto& x : p.devices) devices.push_back(x.signed_parts);
-            devices.push_back(ConnectedDevice{d.signed_profile, con.signed_connection});
-            MESH_TRY(resign(store, s, p, std::move(devices)));
+            MESH_TRY(store.write_public(std::string(kPersonal), personal));
             return print_line(d.profile.udf());
         }));
     }
@@ -266,6 +407,25 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
             if (!found) return fail(Errc::not_found, "no device '" + *which + "' in the profile");
             if (keep.empty()) return fail(Errc::invalid_argument, "that is the last device; a profile keeps at least one");
             MESH_ASSIGN_OR_RETURN(const MasterSecrets s, load_master(store));
+            MESH_ASSIGN_OR_RETURN(const std::string url, personal_service(store));
+            if (!url.empty()) {  // revoked in the personal group at once: it reads nothing more
+                std::string udf;
+                for (const auto& d : p.devices) {
+                    if (d.device.udf() == *which || d.device.description == *which) udf = d.device.udf();
+                }
+                MESH_ASSIGN_OR_RETURN(const Me me, device_identity(ctx.home));
+                if (udf == me.who.udf) return fail(Errc::invalid_argument, "that is this device: remove it from another one");
+                MESH_ASSIGN_OR_RETURN(Session session, connect(url, me));
+                MESH_ASSIGN_OR_RETURN(const recrypt::RecryptionGroup g, session.client->get_group(p.udf()));
+                for (const auto& m : g.members) {
+                    if (m.member_udf != udf) continue;
+                    recrypt::MemberEntry next = recrypt::clone(m);
+                    next.status = recrypt::MemberStatus::revoked;
+                    std::vector<recrypt::MemberEntry> one;
+                    one.push_back(std::move(next));
+                    MESH_TRY(session.client->update_member(p.udf(), std::move(one)));
+                }
+            }
             MESH_TRY(resign(store, s, p, std::move(keep)));
             if (check_key_name(*which) && store.exists("devices/" + *which + ".json")) MESH_TRY(store.remove("devices/" + *which + ".json"));
             return mesh::ok();

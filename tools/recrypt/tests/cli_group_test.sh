@@ -12,21 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$RECRYPTD" --listen 127.0.0.1:0 --data-dir "$WORK/service" >"$WORK/recryptd.out" 2>"$WORK/recryptd.log" &
-PID=$!
-for _ in $(seq 100); do grep -q "listening on" "$WORK/recryptd.out" 2>/dev/null && break; sleep 0.1; done
-URL=$(sed -n 's/^recryptd: listening on //p' "$WORK/recryptd.out")
-[ -n "$URL" ] && ok || { bad "recryptd did not start: $(cat "$WORK/recryptd.log")"; finish; exit 1; }
-PORT=${URL##*:}
-ready() {  # GET /readyz with bash's /dev/tcp (no curl needed)
-    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return 1
-    printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
-    local status
-    status=$(head -1 <&3)
-    exec 3<&-
-    case "$status" in *" 200 "*) return 0 ;; *) return 1 ;; esac
-}
-for _ in $(seq 100); do ready 2>/dev/null && break; sleep 0.1; done
+start_recryptd "$RECRYPTD"
 
 A="--home $WORK/alice"
 B="--home $WORK/bob"
@@ -93,8 +79,7 @@ printf 'garbage' >"$WORK/bad.dare"
 run "corrupted file" 2 "bad.dare" -- $A decrypt "$WORK/bad.dare" --service "$URL"
 run "service down" 2 "" -- $A decrypt "$WORK/plan.dare" --service http://127.0.0.1:1
 
-kill "$PID"; wait "$PID"; rc=$?; PID=
-[ "$rc" = 0 ] && ok || bad "recryptd exit $rc after SIGTERM"
+stop_recryptd
 run "audit verify" 0 "" -- audit verify "$WORK/service/audit.dare"
 grep -q "records verified" "$WORK/out" && ok || bad "audit verify: $(cat "$WORK/out")"
 run "audit list" 0 "" -- audit list "$WORK/service/audit.dare"

@@ -35,3 +35,28 @@ finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" = 0 ]
 }
+
+# start_recryptd RECRYPTD: a real recryptd on 127.0.0.1:0 with its data in $WORK/service; sets
+# URL, PORT and PID and waits until /readyz answers 200. stop_recryptd stops it (SIGTERM).
+start_recryptd() {
+    "$1" --listen 127.0.0.1:0 --data-dir "$WORK/service" >"$WORK/recryptd.out" 2>"$WORK/recryptd.log" &
+    PID=$!
+    for _ in $(seq 100); do grep -q "listening on" "$WORK/recryptd.out" 2>/dev/null && break; sleep 0.1; done
+    URL=$(sed -n 's/^recryptd: listening on //p' "$WORK/recryptd.out")
+    [ -n "$URL" ] || { bad "recryptd did not start: $(cat "$WORK/recryptd.log")"; finish; exit 1; }
+    PORT=${URL##*:}
+    for _ in $(seq 100); do ready 2>/dev/null && break; sleep 0.1; done
+    ok
+}
+ready() {  # GET /readyz with bash's /dev/tcp (no curl needed)
+    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return 1
+    printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3
+    local status
+    status=$(head -1 <&3)
+    exec 3<&-
+    case "$status" in *" 200 "*) return 0 ;; *) return 1 ;; esac
+}
+stop_recryptd() {
+    kill "$PID"; wait "$PID"; local rc=$?; PID=
+    [ "$rc" = 0 ] && ok || bad "recryptd exit $rc after SIGTERM"
+}
