@@ -33,8 +33,6 @@ using mesh::Errc;
 using mesh::fail;
 using mesh::Result;
 
-constexpr std::size_t kMaxFile = std::size_t{256} << 20;
-
 struct CryptArgs {
     std::string file;
     std::string output;
@@ -44,17 +42,6 @@ struct CryptArgs {
     std::string key;
     bool force = false;
 };
-
-Result<void> write_output(const std::string& path, std::span<const std::uint8_t> data, bool force) {
-    if (path == "-") {
-        if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
-            return fail(Errc::io, "standard output: write failed");
-        }
-        return mesh::ok();
-    }
-    if (!force && ::access(path.c_str(), F_OK) == 0) return fail(Errc::already_exists, path + ": exists (use --force to replace it)");
-    return write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(data.data()), data.size()), 0600);
-}
 
 struct Target {
     std::string group_id;
@@ -92,7 +79,6 @@ Result<void> encrypt(Context& ctx, const CryptArgs& a) {
         }
         targets.push_back(std::move(t));
     }
-    MESH_ASSIGN_OR_RETURN(const std::string data, read_small_file(a.file, kMaxFile));
     dare::EncodeOptions eo;
     if (a.all) {
         recrypt::Point sum = targets.front().key;
@@ -112,12 +98,8 @@ Result<void> encrypt(Context& ctx, const CryptArgs& a) {
             eo.services.push_back({t.service});
         }
     }
-    dare::ContentMeta meta = dare::ContentMeta::of_type("application/octet-stream");
-    meta.filename = a.file.substr(a.file.rfind('/') + 1);
-    eo.meta = meta;
-    MESH_ASSIGN_OR_RETURN(const mesh::Bytes env, dare::encode_binary(eo, mesh::system_random(), mesh::as_bytes(data)));
-    const std::string out = a.output.empty() ? a.file + ".dare" : a.output;
-    MESH_TRY(write_output(out, env, a.force));
+    const std::string out = a.output.empty() ? (a.file == "-" ? "-" : a.file + ".dare") : a.output;
+    MESH_TRY(encode_file(std::move(eo), a.file, out, a.force));
     if (!ctx.json) return mesh::ok();
     JsonArray groups;
     for (const auto& t : targets) {
@@ -129,33 +111,29 @@ Result<void> encrypt(Context& ctx, const CryptArgs& a) {
 
 Result<void> decrypt(Context& ctx, const CryptArgs& a) {
     MESH_ASSIGN_OR_RETURN(const Me me, whoami(ctx.home, a.key));
-    MESH_ASSIGN_OR_RETURN(const std::string data, read_small_file(a.file, kMaxFile));
     std::string fallback = me.personal_service;
     if (const char* env = std::getenv("RECRYPT_SERVICE"); env != nullptr && *env != '\0') fallback = env;
     Reader reader(me, a.service, fallback);
-    auto decoded = dare::decode_binary(mesh::as_bytes(data), dare::OpenOptions{&reader, {}, false});
-    if (!decoded) {
-        const Errc c = decoded.error().code;
-        if (c == Errc::malformed || c == Errc::unsupported) return fail(c, a.file + ": " + decoded.error().message);
-        if (c == Errc::not_found) return fail(c, a.file + ": not for any group you read (" + decoded.error().message + ")");
-        return std::move(decoded).error();
+    const std::string out = a.output.empty() ? "-" : a.output;
+    if (auto done = decode_file(dare::OpenOptions{&reader, {}, false}, a.file, out, a.force); !done) {
+        const Errc c = done.error().code;
+        if (c == Errc::malformed || c == Errc::unsupported) return fail(c, a.file + ": " + done.error().message);
+        if (c == Errc::not_found) return fail(c, a.file + ": not for any group you read (" + done.error().message + ")");
+        return std::move(done).error();
     }
-    const auto p = decoded->payload.expose_secret();
-    MESH_TRY(write_output(a.output.empty() ? "-" : a.output, p, a.force));
     if (ctx.json && !a.output.empty() && a.output != "-") {
         JsonArray used;
         for (const auto& u : reader.services_used()) used.emplace_back(u);
         return print_line(dare::to_json_pretty(Json(JsonObject{{"Output", Json(a.output)},
-                                                               {"Bytes", Json(static_cast<std::uint64_t>(p.size()))},
-                                                               {"Services", Json(std::move(used))}})));
+                                                                                                                              {"Services", Json(std::move(used))}})));
     }
     return mesh::ok();
 }
 
 // What a file is for, from its header alone: no keys, no service.
 Result<void> info(Context& ctx, const std::string& file) {
-    MESH_ASSIGN_OR_RETURN(const std::string data, read_small_file(file, kMaxFile));
-    dare::SpanSource src(mesh::as_bytes(data));
+    MESH_ASSIGN_OR_RETURN(const Input input, Input::open(file));
+    dare::FdSource src(input.fd());
     auto header = dare::read_header(src);
     if (!header) return fail(header.error().code, file + ": " + header.error().message);
     JsonArray recipients;

@@ -198,24 +198,29 @@ Result<void> run_encode(const EncodeArgs& a, const std::string& home) {
         o.signers.push_back(&*signer->signature_private);
     }
     if (a.aead == "aes256-gcm") o.aead = dare::Aead::aes256_gcm;
+    return encode_file(std::move(o), a.file, a.output, a.force, a.content_type);
+}
+}  // namespace
 
-    MESH_ASSIGN_OR_RETURN(const Input input, Input::open(a.file));
+Result<void> encode_file(dare::EncodeOptions o, const std::string& file, const std::string& output, bool force,
+                         const std::string& content_type) {
+    MESH_ASSIGN_OR_RETURN(const Input input, Input::open(file));
     const int in = input.fd();
     struct stat st {};
     std::uint64_t total = 0;
     dare::ContentMeta meta;
-    meta.content_type = a.content_type;
-    if (a.file != "-" && ::fstat(in, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) return fail(Errc::invalid_argument, a.file + ": is a directory");
+    meta.content_type = content_type;
+    if (file != "-" && ::fstat(in, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return fail(Errc::invalid_argument, file + ": is a directory");
         total = static_cast<std::uint64_t>(st.st_size);
-        meta.filename = fs::path(a.file).filename().string();
+        meta.filename = fs::path(file).filename().string();
         meta.modified = rfc3339(st.st_mtime);
     }
     o.meta = meta;
 
-    const std::string out_path = !a.output.empty() ? a.output : a.file == "-" ? "-" : a.file + ".dare";
+    const std::string out_path = !output.empty() ? output : file == "-" ? "-" : file + ".dare";
     MESH_TRY(refuse_terminal(out_path));
-    MESH_ASSIGN_OR_RETURN(auto out, Output::create(out_path, a.force, 0644));
+    MESH_ASSIGN_OR_RETURN(auto out, Output::create(out_path, force, 0644));
     OutputSink sink(*out);
     MESH_ASSIGN_OR_RETURN(dare::EnvelopeWriter w, dare::EnvelopeWriter::begin(o, mesh::system_random(), sink));
     Progress progress("encode", total);
@@ -233,12 +238,13 @@ Result<void> run_encode(const EncodeArgs& a, const std::string& home) {
         progress.advance(n);
         if (mapped) mapped->release_before(written);
     });
-    if (!all) return fail(all.error().code, (a.error_prefix(all.error().code)) + all.error().message);
+    if (!all) return fail(all.error().code, (all.error().code == Errc::io ? file + ": " : std::string()) + all.error().message);
     MESH_TRY(w.finish());
     progress.done();
     return out->commit();
 }
 
+namespace {
 std::string describe_signers(const dare::Opened& info) {
     std::string note;
     for (const auto& kid : info.unknown_signers) note += "note: signature by unknown key " + kid + " not verified\n";
@@ -304,14 +310,19 @@ Result<void> run_decode(const DecodeArgs& a, const std::string& home) {
             return fail(Errc::invalid_argument, a.file + ": does not end in .dare; name the output with -o");
         }
     }
-    MESH_ASSIGN_OR_RETURN(const Input input, Input::open(a.file));
+    return decode_file(options, a.file, out_path, a.force);
+}
+}  // namespace
+
+Result<void> decode_file(const dare::OpenOptions& options, const std::string& file, const std::string& out_path, bool force) {
+    MESH_ASSIGN_OR_RETURN(const Input input, Input::open(file));
     const int in = input.fd();
     struct stat st {};
-    const std::uint64_t total = (a.file != "-" && ::fstat(in, &st) == 0) ? static_cast<std::uint64_t>(st.st_size) : 0;
+    const std::uint64_t total = (file != "-" && ::fstat(in, &st) == 0) ? static_cast<std::uint64_t>(st.st_size) : 0;
     std::vector<std::uint8_t> head;
     MESH_ASSIGN_OR_RETURN(const bool json, is_json_form(in, head));
     PrefixedSource src(std::move(head), in);
-    MESH_ASSIGN_OR_RETURN(auto out, Output::create(out_path, a.force, 0600));
+    MESH_ASSIGN_OR_RETURN(auto out, Output::create(out_path, force, 0600));
 
     if (json) {
         MESH_ASSIGN_OR_RETURN(const std::string text, read_rest(src, std::size_t{64} << 20));
@@ -334,6 +345,7 @@ Result<void> run_decode(const DecodeArgs& a, const std::string& home) {
     return mesh::ok();
 }
 
+namespace {
 Result<void> run_info(const std::string& file) {
     MESH_ASSIGN_OR_RETURN(const Input input, Input::open(file));
     const int in = input.fd();
