@@ -99,7 +99,7 @@ void AuditLog::syncer() {
         batch.swap(waiting_);  // every frame of the batch was written before it was queued
         lock.unlock();
         const bool ok = container_.sync().has_value();
-        if (!ok) healthy_ = false;
+        healthy_ = ok;  // healthy again once a sync works
         for (auto& done : batch) done(ok);
         lock.lock();
     }

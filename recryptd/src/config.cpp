@@ -22,6 +22,7 @@ constexpr std::string_view kKeys[] = {
     "log.format", "log.level",
     "proxy.trusted",
     "audit.sign_every", "audit.commit_delay_us",
+    "store.min_free_bytes",
 };
 
 Result<std::uint64_t> number(std::string_view v, std::uint64_t lo, std::uint64_t hi, const std::string& where) {
@@ -129,6 +130,8 @@ Result<void> set_value(Config& c, std::string_view key, std::string_view v, cons
     } else if (key == "audit.commit_delay_us") {
         MESH_ASSIGN_OR_RETURN(const std::uint64_t us, number(v, 0, 100'000, where));
         c.audit_commit_delay = std::chrono::microseconds(static_cast<std::int64_t>(us));
+    } else if (key == "store.min_free_bytes") {
+        MESH_ASSIGN_OR_RETURN(c.min_free_bytes, number(v, 0, std::uint64_t{1} << 40, where));
     } else {
         return fail(Errc::invalid_argument, where + ": unknown setting '" + std::string(key.substr(0, 64)) + "'");
     }

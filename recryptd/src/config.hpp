@@ -40,6 +40,7 @@ struct Config {
 
     std::uint64_t audit_sign_every = 64;       ///< signed Merkle apex every N audit records
     std::chrono::microseconds audit_commit_delay{1000};  ///< the syncer waits this long for more records
+    std::uint64_t min_free_bytes = std::uint64_t{64} << 20;  ///< writes stop (503) below this much free disk; 0: never
 };
 
 /// Applies a TOML file to `config`.

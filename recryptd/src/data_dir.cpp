@@ -1,5 +1,9 @@
 #include "data_dir.hpp"
 
+#include <chrono>
+
+#include <sys/statvfs.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -79,6 +83,26 @@ Result<DataDir> open_data_dir(const std::string& path) {
                                      {"SigningKeyUDF", dare::Json(signing_key->public_key().kid())}})}})) + "\n";
     MESH_TRY(mesh::write_file_atomic(path + "/service.pub.json", pub, 0644));
     return DataDir{path, std::move(storage_key).value(), std::move(signing_key).value(), lock_fd, created};
+}
+
+std::uint64_t SpaceReserve::free_bytes() const {
+    struct statvfs v {};
+    if (::statvfs(dir_.c_str(), &v) != 0) return 0;
+    return static_cast<std::uint64_t>(v.f_bavail) * static_cast<std::uint64_t>(v.f_frsize);
+}
+
+Result<void> SpaceReserve::check() const {
+    if (reserve_ == 0) return mesh::ok();
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (now - checked_at_.load(std::memory_order_relaxed) >= 50) {
+        free_.store(free_bytes(), std::memory_order_relaxed);
+        checked_at_.store(now, std::memory_order_relaxed);
+    }
+    const std::uint64_t free = free_.load(std::memory_order_relaxed);
+    if (free >= reserve_) return mesh::ok();
+    return fail(Errc::limit_exceeded, "the data directory's disk is full (" + std::to_string(free) + " bytes free, " +
+                                          std::to_string(reserve_) + " kept in reserve)");
 }
 
 }  // namespace recryptd

@@ -9,6 +9,8 @@
 // Errors: io, permission_denied (unsafe permissions), already_exists (in use), malformed (key file).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 
 #include <dare/keys.hpp>
@@ -25,5 +27,23 @@ struct DataDir {
 };
 
 mesh::Result<DataDir> open_data_dir(const std::string& path);
+
+/// The free space kept in reserve on the data directory's filesystem (store.min_free_bytes):
+/// below it, writes are refused before anything is written (503) and /readyz answers 503,
+/// until space is freed. So a full disk never leaves half a batch behind. statvfs at most every
+/// 50 ms (the check is on the RecryptData path). Thread-safe.
+class SpaceReserve final {
+public:
+    SpaceReserve(std::string dir, std::uint64_t reserve) : dir_(std::move(dir)), reserve_(reserve) {}
+    /// limit_exceeded (with the figures) when less than the reserve is free.
+    mesh::Result<void> check() const;
+    [[nodiscard]] std::uint64_t free_bytes() const;
+
+private:
+    std::string dir_;
+    std::uint64_t reserve_;
+    mutable std::atomic<std::int64_t> checked_at_{0};  // steady clock, ms
+    mutable std::atomic<std::uint64_t> free_{0};
+};
 
 }  // namespace recryptd

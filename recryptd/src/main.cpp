@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
     if (dir->created) recryptd::log::event(recryptd::log::Level::info, "initialised a new data directory " + config.data_dir);
 
     recryptd::Metrics metrics;
+    const auto reserve = std::make_unique<recryptd::SpaceReserve>(config.data_dir, config.min_free_bytes);
     // Destroyed in reverse: the core, the audit log (its syncer may still answer requests, which
     // posts to the server's io_context), the store, then the server.
     std::unique_ptr<recryptd::HttpServer> server;
@@ -127,6 +128,7 @@ int main(int argc, char** argv) {
             if (!ready) return respond(plain(503, R"({"Status":"starting"})", "GET /readyz"));
             if (server->draining()) return respond(plain(503, R"({"Status":"draining"})", "GET /readyz"));
             if (!store->healthy() || !audit->healthy()) return respond(plain(503, R"({"Status":"store unhealthy"})", "GET /readyz"));
+            if (!reserve->check()) return respond(plain(503, R"({"Status":"disk full"})", "GET /readyz"));
             return respond(plain(200, R"({"Status":"ready"})", "GET /readyz"));
         }
         if (path == "/metrics") return respond(plain(200, metrics.serialize(), "GET /metrics", "text/plain; version=0.0.4"));
@@ -161,6 +163,7 @@ int main(int argc, char** argv) {
         }
         audit = std::move(a).value();
         core = std::make_unique<recryptd::ServiceCore>(config, *store, *audit, metrics);
+        core->set_reserve(*reserve);
         if (auto l = core->load(); !l) {
             recryptd::log::event(recryptd::log::Level::error, "store: " + l.error().message);
             failed = true;

@@ -335,6 +335,12 @@ void ServiceCore::apply_member(GroupState& g, const std::string& group_id, Membe
     slot.meta = std::move(m);
 }
 
+mesh::Result<void> ServiceCore::save(const Batch& batch) {
+    if (reserve_ != nullptr) MESH_TRY(reserve_->check());
+    if (auto saved = store_.save(batch); !saved) return fail(Errc::io, "the store cannot be written");
+    return mesh::ok();
+}
+
 HttpReply ServiceCore::finish_admin(Call& call, HttpReply r, std::string group_id, std::string key) {
     const AuditRecord rec{call.now, call.request.request_id, call.keyid, r.transaction, std::move(group_id), std::move(key),
                           r.status, r.description};
@@ -383,7 +389,7 @@ HttpReply ServiceCore::create_group(Call& call, recrypt::CreateGroupRequest& r) 
     Batch batch;
     batch.groups.push_back(&meta);
     batch.add_members(g.group_id, g.members);
-    if (auto saved = store_.save(batch); !saved) return reply(tx, 503, "the store cannot be written");
+    if (auto saved = save(batch); !saved) return reply(tx, 503, saved.error().message);
     const std::string id = g.group_id;
     {
         const std::unique_lock lock(m_);
@@ -421,7 +427,7 @@ HttpReply ServiceCore::update_group(Call& call, recrypt::UpdateGroupRequest& r) 
     }
     Batch batch;
     batch.groups.push_back(&meta);
-    if (auto saved = store_.save(batch); !saved) return reply(tx, 503, "the store cannot be written");
+    if (auto saved = save(batch); !saved) return reply(tx, 503, saved.error().message);
     const std::string id = meta.group_id;
     {
         const std::unique_lock lock(m_);
@@ -469,7 +475,7 @@ HttpReply ServiceCore::add_member(Call& call, recrypt::AddMemberRequest& r) {
     }
     Batch batch;
     batch.add_members(r.group_id, r.members);
-    if (auto saved = store_.save(batch); !saved) return reply(tx, 503, "the store cannot be written");
+    if (auto saved = save(batch); !saved) return reply(tx, 503, saved.error().message);
     std::string who;
     {
         const std::unique_lock lock(m_);
@@ -511,7 +517,7 @@ HttpReply ServiceCore::update_member(Call& call, recrypt::UpdateMemberRequest& r
     }
     Batch batch;
     batch.add_members(r.group_id, updated);
-    if (auto saved = store_.save(batch); !saved) return reply(tx, 503, "the store cannot be written");
+    if (auto saved = save(batch); !saved) return reply(tx, 503, saved.error().message);
     std::string who;
     {
         const std::unique_lock lock(m_);
@@ -568,12 +574,15 @@ void ServiceCore::recrypt_data(Call& call, const recrypt::RecryptDataRequest& r,
         const std::shared_lock lock(m_);
         const auto index = core_.combined(r.group_key_id, r.member_key_udf);  // CombinedToGroup: O(1)
         std::optional<std::string> refused;  // 403 with this text
-        if (index) {
+        const auto space = reserve_ != nullptr ? reserve_->check() : mesh::Result<void>(mesh::ok());
+        if (space && index) {
             group_id = index->group_id;
             const auto& group = groups_.at(index->group_id);
             refused = may_recrypt(group.members.at(index->member_udf), r.member_udf, call.keyid);
         }
-        if (!index || (refused && refused->empty())) {
+        if (!space) {
+            out = reply(tx, 503, space.error().message);  // the audit record could not be kept
+        } else if (!index || (refused && refused->empty())) {
             out = reply(tx, 404, "no entry for this member and key");
         } else if (refused) {
             out = reply(tx, 403, *refused);

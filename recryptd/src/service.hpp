@@ -33,6 +33,7 @@
 
 #include "audit.hpp"
 #include "config.hpp"
+#include "data_dir.hpp"
 #include "metrics.hpp"
 #include "store.hpp"
 
@@ -72,6 +73,8 @@ public:
     /// used after it is called.
     void handle(const HttpRequestInfo& request, std::string_view body, Respond respond);
     [[nodiscard]] std::size_t groups() const;
+    /// Refuse writes (503) when the data directory's disk is below its reserve.
+    void set_reserve(const SpaceReserve& reserve) { reserve_ = &reserve; }
 
 private:
     struct MemberState {
@@ -114,7 +117,11 @@ private:
     void remove_auth_key(const std::string& kid);
     HttpReply finish_admin(Call& call, HttpReply reply, std::string group_id, std::string key);
 
+    // Holding admin_m_: the reserve checked, then the batch made durable.
+    mesh::Result<void> save(const Batch& batch);
+
     const Config& config_;
+    const SpaceReserve* reserve_ = nullptr;
     Store& store_;
     AuditLog& audit_;
     Metrics& metrics_;

@@ -102,7 +102,7 @@ public:
                          dare::Json(dare::JsonObject{{"GroupID", dare::Json(e.group_id)}, {"Member", recrypt::to_json(holder, true)}})));
         }
         auto synced = c_.sync();
-        if (!synced) healthy_ = false;
+        healthy_ = synced.has_value();  // a write that works again makes the store healthy again
         return synced;
     }
 
