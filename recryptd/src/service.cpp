@@ -185,8 +185,8 @@ void ServiceCore::post(const HttpRequestInfo& request, std::string_view body, Re
     if (ct != "application/json") return respond(reply("Error", 415, "Content-Type must be application/json"));
     auto parsed = recrypt::parse_request(body, dare::JsonLimits{config_.max_body_bytes, config_.max_json_depth});
     if (!parsed) {
-        const int code = parsed.error().code == Errc::limit_exceeded ? 413 : 400;
-        return respond(reply("Error", code, "bad request: " + parsed.error().message));
+        // syntax, types, depth and per-field limits alike: 400 (an oversized body is 413 before this)
+        return respond(reply("Error", 400, "bad request: " + parsed.error().message));
     }
     recrypt::Request& req = *parsed;
     const std::string_view tx = recrypt::transaction_name(req);
