@@ -183,6 +183,9 @@ Result<VerifiedRequest> verify_request(const SignedHeaders& h, std::string_view 
         return fail(Errc::permission_denied, "request: created " + std::to_string(in.created) +
                                                  " is outside the allowed window of the server's clock");
     }
+    if (in.created < o.not_before) {
+        return fail(Errc::permission_denied, "request: created before the service started (a replay across a restart?)");
+    }
     const auto actual = mesh::sha512({body});
     if (!mesh::secure_equal(claimed, actual)) return fail(Errc::auth_failed, "request: Content-Digest does not match the body");
     const std::optional<dare::SignaturePublicKey> key = lookup ? lookup(in.keyid) : std::nullopt;

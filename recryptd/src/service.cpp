@@ -40,7 +40,9 @@ HttpReply auth_failure(std::string_view tx, const mesh::Error& e) {
     switch (e.code) {
         case Errc::malformed: return reply(tx, 400, "request signature headers: " + e.message);
         case Errc::already_exists: return reply(tx, 409, "replayed request (nonce already used)");
-        case Errc::permission_denied: return reply(tx, 401, "request time outside the allowed clock skew");
+        case Errc::permission_denied:
+            return reply(tx, 401, e.message.find("started") != std::string::npos ? "request created before the service started"
+                                                                                 : "request time outside the allowed clock skew");
         case Errc::not_found: return reply(tx, 401, "unknown authentication key");
         case Errc::limit_exceeded: return reply(tx, 503, "too many requests in the replay window");
         default: return reply(tx, 401, "authentication failed");
@@ -97,7 +99,8 @@ ServiceCore::ServiceCore(const Config& config, Store& store, AuditLog& audit, Me
                    : Clock([] {
                          return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
                      })),
-      replay_(config.clock_skew) {}
+      replay_(config.clock_skew),
+      started_(clock_()) {}
 
 std::size_t ServiceCore::groups() const {
     const std::shared_lock lock(m_);
@@ -217,7 +220,7 @@ void ServiceCore::post(const HttpRequestInfo& request, std::string_view body, Re
     const std::int64_t now = clock_();
     auto who = recrypt::verify_request(request.signature, "POST", request.target.substr(0, request.target.find('?')),
                                        mesh::as_bytes(body), lookup,
-                                       recrypt::VerifyOptions{config_.clock_skew, now, &replay_});
+                                       recrypt::VerifyOptions{config_.clock_skew, now, &replay_, started_});
     if (!who) return respond(auth_failure(tx, who.error()));
     Call call{request, who->keyid, now};
     if (const auto* rd = std::get_if<recrypt::RecryptDataRequest>(&req)) return recrypt_data(call, *rd, respond);
@@ -270,7 +273,7 @@ HttpReply ServiceCore::get(const HttpRequestInfo& request, std::string_view path
             return reply("GetGroup", 401, "this resource needs a signed request");
         }
         auto who = recrypt::verify_request(request.signature, "GET", path, {}, lookup,
-                                           recrypt::VerifyOptions{config_.clock_skew, now, &replay_});
+                                           recrypt::VerifyOptions{config_.clock_skew, now, &replay_, started_});
         if (!who) return auth_failure("GetGroup", who.error());
         Call call{request, who->keyid, now};
         r = get_group(call, group_id);

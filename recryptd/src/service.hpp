@@ -127,6 +127,7 @@ private:
     Metrics& metrics_;
     Clock clock_;
     recrypt::ReplayCache replay_;
+    std::int64_t started_;  // requests created before this are refused (the replay cache is new)
 
     mutable std::shared_mutex m_;  // groups_, auth_keys_
     std::unordered_map<std::string, GroupState> groups_;

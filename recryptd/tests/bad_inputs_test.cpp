@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -195,4 +196,16 @@ TEST_CASE("BAD_INPUTS rows: the right status, a clear message, the daemon up and
     }
     CHECK(as_alice.get_group(gid).value().members.size() == members_before + 1);  // carol, once
     CHECK(raw_request(port, http_request("GET", "/readyz", {}, "")).status == 200);
+
+    // 4.6 a replay across a restart: the replay cache starts empty, so requests made before the
+    // start are refused
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // the daemon has been up two seconds
+    const std::string earlier = signed_post(alice.auth, get_key, now_seconds() - 1);
+    CHECK(raw_request(port, earlier).status == 201);
+    d.stop(SIGTERM);
+    d.restart();
+    const RawResponse replayed = raw_request(d.port(), earlier);
+    CHECK(replayed.status == 401);
+    CHECK(replayed.body.find("before the service started") != std::string::npos);
+    CHECK(raw_request(d.port(), signed_post(alice.auth, get_key, now_seconds())).status == 201);
 }

@@ -69,6 +69,9 @@ struct VerifyOptions {
     std::chrono::seconds window{300};  ///< |now - created| allowed
     std::int64_t now = 0;              ///< the server's clock, seconds since the epoch
     ReplayCache* replay = nullptr;     ///< nonce check when set
+    /// Requests created before this time are refused: a replay cache held in memory starts
+    /// empty, so requests from before it started are not accepted (permission_denied).
+    std::int64_t not_before = 0;
 };
 
 struct VerifiedRequest {
