@@ -121,7 +121,7 @@ RecipientEntry wrap_for(const Key& cek, const PublicKey& recipient, mesh::Random
     auto shared = e.agree(recipient);
     MESH_ASSERT(shared.has_value());  // valid non-identity point, non-zero scalar
     const Key kek = derive_kek(*shared, epk, recipient);
-    RecipientEntry r{recipient.kid(), epk, mesh::Bytes(kWrappedBytes), {}};
+    RecipientEntry r{recipient.kid(), epk, mesh::Bytes(kWrappedBytes), {}, {}};
     seal(Aead::xchacha20_poly1305, kek, 0, true, mesh::as_bytes(r.kid), cek.expose_secret(), r.wmk.data());
     return r;
 }
