@@ -23,16 +23,8 @@ mkdir -p "$WORK/disk"
 mount -t tmpfs -o size=6m,mode=0700 tmpfs "$WORK/disk" || { bad "cannot mount a tmpfs (root or user namespaces needed)"; finish; exit 1; }
 ok
 DATA="$WORK/disk/recryptd"
-start() {
-    "$RECRYPTD" --listen "127.0.0.1:${PORT:-0}" --data-dir "$DATA" --set store.min_free_bytes=1048576 \
-        >"$WORK/recryptd.out" 2>"$WORK/recryptd.log" &
-    PID=$!
-    for _ in $(seq 100); do grep -q "listening on" "$WORK/recryptd.out" 2>/dev/null && break; sleep 0.1; done
-    URL=$(sed -n 's/^recryptd: listening on //p' "$WORK/recryptd.out")
-    [ -n "$URL" ] || { bad "recryptd did not start: $(cat "$WORK/recryptd.log")"; finish; exit 1; }
-    PORT=${URL##*:}
-    for _ in $(seq 100); do ready 2>/dev/null && break; sleep 0.1; done
-}
+export RECRYPTD_DATA="$DATA"
+start() { start_recryptd "$RECRYPTD" --set store.min_free_bytes=1048576; }
 readyz() {  # the /readyz status line and body
     exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return 1
     printf 'GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' >&3

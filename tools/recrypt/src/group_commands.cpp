@@ -139,14 +139,8 @@ struct Contribution {
 };
 
 Result<Contribution> read_contribution(const std::string& path, const GroupRecord& g) {
-    MESH_ASSIGN_OR_RETURN(std::string text, read_small_file(path, std::size_t{1} << 20));
-    auto j = dare::parse_json(text);
-    mesh::secure_wipe(text.data(), text.size());
-    if (!j) return fail(Errc::malformed, path + ": " + j.error().message);
-    MESH_ASSIGN_OR_RETURN(dare::ObjectReader outer, dare::ObjectReader::open(*j, path));
-    MESH_ASSIGN_OR_RETURN(const Json* inner, outer.value("MemberContribution"));
-    MESH_TRY(outer.finish());
-    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, dare::ObjectReader::open(*inner, path + ".MemberContribution"));
+    MESH_ASSIGN_OR_RETURN(const Json j, read_json_file(path));
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, open_wrapped(j, "MemberContribution", path));
     MESH_ASSIGN_OR_RETURN(const std::string gid, r.string("GroupID", 128));
     if (gid != g.group_id) return fail(Errc::invalid_argument, path + ": a contribution for another group (" + gid + ")");
     MESH_ASSIGN_OR_RETURN(const std::uint64_t index, r.uint("Index", 255));
@@ -329,10 +323,7 @@ Result<void> import_share(Context& ctx, const std::string& file, const std::stri
     const auto p = opened->payload.expose_secret();
     auto j = dare::parse_json(std::string_view(reinterpret_cast<const char*>(p.data()), p.size()));
     if (!j) return fail(Errc::malformed, file + ": " + j.error().message);
-    MESH_ASSIGN_OR_RETURN(dare::ObjectReader outer, dare::ObjectReader::open(*j, file));
-    MESH_ASSIGN_OR_RETURN(const Json* inner, outer.value("GroupShare"));
-    MESH_TRY(outer.finish());
-    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, dare::ObjectReader::open(*inner, file + ".GroupShare"));
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, open_wrapped(*j, "GroupShare", file));
     MESH_ASSIGN_OR_RETURN(std::string name, r.string("Name", 64));
     MESH_ASSIGN_OR_RETURN(std::string service, r.string("Service", 1024));
     MESH_ASSIGN_OR_RETURN(std::string group_id, r.string("GroupID", 128));

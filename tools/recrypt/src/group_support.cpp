@@ -62,14 +62,8 @@ Result<GroupRecord> load_group(const std::string& home, const std::string& name)
     MESH_ASSIGN_OR_RETURN(const std::string dir, groups_dir(home, false));
     const std::string path = dir + "/" + name + ".json";
     if (::access(path.c_str(), F_OK) != 0) return fail(Errc::not_found, "no group '" + name + "' here (recrypt group list)");
-    MESH_ASSIGN_OR_RETURN(std::string text, read_small_file(path, std::size_t{64} << 20));
-    auto j = dare::parse_json(text, dare::JsonLimits{std::size_t{64} << 20, 16});
-    mesh::secure_wipe(text.data(), text.size());
-    if (!j) return fail(Errc::malformed, path + ": " + j.error().message);
-    MESH_ASSIGN_OR_RETURN(dare::ObjectReader outer, dare::ObjectReader::open(*j, path));
-    MESH_ASSIGN_OR_RETURN(const Json* inner, outer.value("RecryptGroup"));
-    MESH_TRY(outer.finish());
-    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, dare::ObjectReader::open(*inner, path + ".RecryptGroup"));
+    MESH_ASSIGN_OR_RETURN(const Json j, read_json_file(path, std::size_t{64} << 20, 16));
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, open_wrapped(j, "RecryptGroup", path));
     MESH_ASSIGN_OR_RETURN(std::string stored_name, r.string("Name", 64));
     MESH_ASSIGN_OR_RETURN(std::string service, r.string("Service", 1024));
     MESH_ASSIGN_OR_RETURN(std::string group_id, r.string("GroupID", 128));

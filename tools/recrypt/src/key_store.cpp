@@ -38,6 +38,21 @@ Result<void> check_key_name(std::string_view name) {
 
 Result<std::string> read_small_file(const std::string& path, std::size_t limit) { return mesh::read_file(path, limit); }
 
+Result<dare::Json> read_json_file(const std::string& path, std::size_t limit, std::size_t depth) {
+    MESH_ASSIGN_OR_RETURN(std::string text, read_small_file(path, limit));
+    auto j = dare::parse_json(text, dare::JsonLimits{limit, depth});
+    mesh::secure_wipe(text.data(), text.size());
+    if (!j) return fail(Errc::malformed, path + ": " + j.error().message);
+    return j;
+}
+
+Result<dare::ObjectReader> open_wrapped(const dare::Json& j, std::string_view name, const std::string& where) {
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader outer, dare::ObjectReader::open(j, where));
+    MESH_ASSIGN_OR_RETURN(const dare::Json* inner, outer.value(name));
+    MESH_TRY(outer.finish());
+    return dare::ObjectReader::open(*inner, where + "." + std::string(name));
+}
+
 Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
     return mesh::write_file_atomic(path, data, mode);
 }

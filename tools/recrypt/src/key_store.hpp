@@ -69,6 +69,11 @@ mesh::Result<std::unique_ptr<StoreKeys>> load_store_keys(const std::string& home
 mesh::Result<void> check_key_name(std::string_view name);
 /// Reads a whole (small) file.
 mesh::Result<std::string> read_small_file(const std::string& path, std::size_t limit = 1 << 20);
+/// A JSON file (at most `limit` bytes, nesting at most `depth`): read, parsed, and the text wiped
+/// (it may hold secrets). Errors name the file.
+mesh::Result<dare::Json> read_json_file(const std::string& path, std::size_t limit = 1 << 20, std::size_t depth = 32);
+/// The reader of `{"NAME": {...}}`'s inner object (the only member allowed); `j` must outlive it.
+mesh::Result<dare::ObjectReader> open_wrapped(const dare::Json& j, std::string_view name, const std::string& where);
 /// Writes a file atomically with the given mode.
 mesh::Result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode);
 

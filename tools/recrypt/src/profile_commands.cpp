@@ -160,14 +160,8 @@ Result<void> publish(const std::string& home, const std::string& url, bool json)
 Result<void> install(const std::string& home, const std::string& file, bool json) {
     MESH_ASSIGN_OR_RETURN(const ProfileStore store, ProfileStore::open(home));
     if (store.exists(std::string(kDevice))) return fail(Errc::already_exists, "this store already has a device (" + store.home() + ")");
-    MESH_ASSIGN_OR_RETURN(std::string text, read_small_file(file, std::size_t{4} << 20));
-    auto j = dare::parse_json(text, dare::JsonLimits{std::size_t{4} << 20, 64});
-    mesh::secure_wipe(text.data(), text.size());
-    if (!j) return fail(Errc::malformed, file + ": " + j.error().message);
-    MESH_ASSIGN_OR_RETURN(dare::ObjectReader outer, dare::ObjectReader::open(*j, file));
-    MESH_ASSIGN_OR_RETURN(const Json* body, outer.value("DevicePackage"));
-    MESH_TRY(outer.finish());
-    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, dare::ObjectReader::open(*body, file + ".DevicePackage"));
+    MESH_ASSIGN_OR_RETURN(const Json j, read_json_file(file, std::size_t{4} << 20, 64));
+    MESH_ASSIGN_OR_RETURN(dare::ObjectReader r, open_wrapped(j, "DevicePackage", file));
     MESH_ASSIGN_OR_RETURN(const Json* secrets_json, r.value("Secrets"));
     MESH_ASSIGN_OR_RETURN(const Json* contribution, r.value("Contribution"));
     MESH_ASSIGN_OR_RETURN(const Json* connection, r.value("ConnectionDevice"));

@@ -36,10 +36,14 @@ finish() {
     [ "$failed" = 0 ]
 }
 
-# start_recryptd RECRYPTD: a real recryptd on 127.0.0.1:0 with its data in $WORK/service; sets
-# URL, PORT and PID and waits until /readyz answers 200. stop_recryptd stops it (SIGTERM).
+# start_recryptd RECRYPTD [ARGS...]: a real recryptd on 127.0.0.1:$PORT (0 the first time, so a
+# restart keeps the port) with its data in ${RECRYPTD_DATA:-$WORK/service}; sets URL, PORT and
+# PID and waits until /readyz answers 200. stop_recryptd stops it (SIGTERM).
 start_recryptd() {
-    "$1" --listen 127.0.0.1:0 --data-dir "$WORK/service" >"$WORK/recryptd.out" 2>"$WORK/recryptd.log" &
+    local binary=$1
+    shift
+    "$binary" --listen "127.0.0.1:${PORT:-0}" --data-dir "${RECRYPTD_DATA:-$WORK/service}" "$@" \
+        >"$WORK/recryptd.out" 2>"$WORK/recryptd.log" &
     PID=$!
     for _ in $(seq 100); do grep -q "listening on" "$WORK/recryptd.out" 2>/dev/null && break; sleep 0.1; done
     URL=$(sed -n 's/^recryptd: listening on //p' "$WORK/recryptd.out")
