@@ -1,6 +1,7 @@
 #include <recrypt/request_signature.hpp>
 
 #include <cctype>
+#include <cstring>
 
 #include <sodium.h>
 
@@ -145,19 +146,31 @@ SignedHeaders sign_request(const dare::SignaturePrivateKey& key, std::string_vie
     return SignedHeaders{digest, "sig1=" + p, "sig1=:" + base64(sig) + ":"};
 }
 
-Result<void> ReplayCache::check_and_remember(std::string_view keyid, std::string_view nonce, std::int64_t now) {
-    std::string key(keyid);
-    key.push_back(' ');
-    key.append(nonce);
+std::size_t ReplayCache::KeyHash::operator()(const Key& k) const noexcept {
+    std::size_t h = 0;
+    std::memcpy(&h, k.data(), sizeof h);  // already a uniform digest
+    return h;
+}
+
+Result<void> ReplayCache::check_and_remember(std::string_view keyid, std::string_view nonce, std::int64_t created, std::int64_t now) {
+    Key key{};
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, nullptr, 0, key.size());
+    crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(keyid.data()), keyid.size());
+    const unsigned char sep = 0;
+    crypto_generichash_update(&st, &sep, 1);
+    crypto_generichash_update(&st, reinterpret_cast<const unsigned char*>(nonce.data()), nonce.size());
+    crypto_generichash_final(&st, key.data(), key.size());
     const std::lock_guard lock(m_);
-    while (!order_.empty() && order_.front().first < now - 2 * window_.count()) {
-        seen_.erase(order_.front().second);
-        order_.pop_front();
+    // forget what can no longer be replayed: created more than a window ago
+    while (!by_created_.empty() && by_created_.begin()->first < now - window_.count()) {
+        for (const auto& k : by_created_.begin()->second) seen_.erase(k);
+        by_created_.erase(by_created_.begin());
     }
     if (seen_.contains(key)) return fail(Errc::already_exists, "request: replayed (nonce already used)");
     if (seen_.size() >= capacity_) return fail(Errc::limit_exceeded, "request: replay cache full");
     seen_.insert(key);
-    order_.emplace_back(now, std::move(key));
+    by_created_[created].push_back(key);
     return mesh::ok();
 }
 
@@ -196,7 +209,7 @@ Result<VerifiedRequest> verify_request(const SignedHeaders& h, std::string_view 
         return fail(Errc::auth_failed, "request: signature authentication failed");
     }
     // Only a verified request consumes its nonce, so forgeries cannot fill the cache.
-    if (o.replay != nullptr) MESH_TRY(o.replay->check_and_remember(in.keyid, in.nonce, o.now));
+    if (o.replay != nullptr) MESH_TRY(o.replay->check_and_remember(in.keyid, in.nonce, in.created, o.now));
     return VerifiedRequest{in.keyid, in.created};
 }
 

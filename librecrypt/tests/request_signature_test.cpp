@@ -115,13 +115,21 @@ TEST_CASE("malformed signature headers are refused, each with its reason", "[sig
     }
 }
 
-TEST_CASE("the replay cache forgets after the window and has a bound", "[signature][unit]") {
+TEST_CASE("the replay cache forgets a nonce once its request is outside the window, and has a bound", "[signature][unit]") {
     recrypt::ReplayCache cache(std::chrono::seconds(10), 3);
-    REQUIRE_OK(cache.check_and_remember("K", "n1", 100));
-    CHECK_ERRC(cache.check_and_remember("K", "n1", 105), Errc::already_exists);
-    REQUIRE_OK(cache.check_and_remember("K2", "n1", 105));  // per key
-    REQUIRE_OK(cache.check_and_remember("K", "n2", 106));
-    CHECK_ERRC(cache.check_and_remember("K", "n3", 107), Errc::limit_exceeded);
-    REQUIRE_OK(cache.check_and_remember("K", "n3", 121));  // n1 of t=100 expired (2 windows)
+    REQUIRE_OK(cache.check_and_remember("K", "n1", 100, 100));
+    CHECK_ERRC(cache.check_and_remember("K", "n1", 100, 105), Errc::already_exists);
+    CHECK_ERRC(cache.check_and_remember("K", "n1", 100, 110), Errc::already_exists);  // still acceptable at 110: kept
+    REQUIRE_OK(cache.check_and_remember("K2", "n1", 105, 105));  // per key
+    REQUIRE_OK(cache.check_and_remember("K", "n2", 115, 106));   // created ahead of the clock: kept until 125
+    CHECK_ERRC(cache.check_and_remember("K", "n3", 106, 107), Errc::limit_exceeded);
+    REQUIRE_OK(cache.check_and_remember("K", "n3", 111, 111));  // n1 (created 100) forgotten after 110
     CHECK(cache.size() == 3);
+    REQUIRE_OK(cache.check_and_remember("K", "n4", 120, 120));  // K2/n1 (105) forgotten after 115
+    CHECK_ERRC(cache.check_and_remember("K", "n2", 115, 124), Errc::already_exists);
+    REQUIRE_OK(cache.check_and_remember("K", "n5", 126, 126));  // n2 (115) forgotten after 125, n3 (111) after 121
+    CHECK(cache.size() == 2);
+    // a key id and nonce that run together differently are different entries
+    REQUIRE_OK(cache.check_and_remember("AB", "C", 126, 126));
+    CHECK_ERRC(cache.check_and_remember("A", "BC", 126, 126), Errc::limit_exceeded);  // full, not a replay
 }

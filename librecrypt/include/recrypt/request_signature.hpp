@@ -22,6 +22,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <array>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -48,21 +50,29 @@ std::string content_digest(std::span<const std::uint8_t> body);
 SignedHeaders sign_request(const dare::SignaturePrivateKey& key, std::string_view method, std::string_view path,
                            std::span<const std::uint8_t> body, std::int64_t created, mesh::RandomSource& rng);
 
-/// Remembers nonces for the window so that a request is accepted once.
+/// Remembers nonces so that a request is accepted once. A request created at c is acceptable
+/// while |now − c| <= window, so its nonce is kept until now > c + window, and forgotten then
+/// (memory follows the request rate times the window, not the run time). Each entry is a
+/// 16-byte BLAKE2b digest of (key id, nonce), kept in per-second buckets of `created`.
 class ReplayCache final {
 public:
     explicit ReplayCache(std::chrono::seconds window = std::chrono::seconds(300), std::size_t capacity = 1'000'000)
         : window_(window), capacity_(capacity) {}
-    /// already_exists if (keyid, nonce) was seen within the window; limit_exceeded if full.
-    mesh::Result<void> check_and_remember(std::string_view keyid, std::string_view nonce, std::int64_t now);
+    /// already_exists if (keyid, nonce) is remembered; limit_exceeded if the cache is full.
+    mesh::Result<void> check_and_remember(std::string_view keyid, std::string_view nonce, std::int64_t created, std::int64_t now);
     [[nodiscard]] std::size_t size() const;
+
+    using Key = std::array<std::uint8_t, 16>;
+    struct KeyHash {
+        std::size_t operator()(const Key& k) const noexcept;
+    };
 
 private:
     std::chrono::seconds window_;
     std::size_t capacity_;
     mutable std::mutex m_;
-    std::unordered_set<std::string> seen_;
-    std::deque<std::pair<std::int64_t, std::string>> order_;  // (time seen, key) for expiry
+    std::unordered_set<Key, KeyHash> seen_;
+    std::map<std::int64_t, std::vector<Key>> by_created_;  // expiry
 };
 
 struct VerifyOptions {
