@@ -75,6 +75,7 @@ void add_audit_commands(CLI::App& app, Context& ctx) {
     {
         auto file = std::make_shared<std::string>();
         auto* c = audit->add_subcommand("list", "Print the records, one JSON object a line");
+        c->footer("Example:\n  recrypt audit list ~/.local/state/recryptd/audit.dare");
         c->add_option("FILE", *file, "audit log")->required();
         c->callback(ctx.bind("audit list", [file]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(const dare::Container log, open_log(*file));

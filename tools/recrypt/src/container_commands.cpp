@@ -153,6 +153,7 @@ void add_container_commands(CLI::App& dare_cmd, Context& ctx) {
         auto file = std::make_shared<std::string>();
         auto json = std::make_shared<bool>(false);
         auto* c = cont->add_subcommand("list", "List the frames: index, event, object id, size");
+        c->footer("Example:\n  recrypt dare container list catalog.dare --json");
         c->add_option("FILE", *file, "container")->required();
         c->add_flag("--json", *json, "one JSON object a line");
         c->callback(ctx.bind("dare container list", [file, json, &ctx]() -> Result<void> {
@@ -161,7 +162,7 @@ void add_container_commands(CLI::App& dare_cmd, Context& ctx) {
             for (std::uint64_t i = 1; i < box.frames(); ++i) {
                 MESH_ASSIGN_OR_RETURN(const dare::ContainerFrame f, box.read(i));
                 const std::string event = f.is_meta ? "(index)" : f.meta.event.value_or("-");
-                if (*json) {
+                if (*json || ctx.json) {
                     dare::JsonObject o{{"Index", dare::Json(i)}, {"Size", dare::Json(static_cast<std::uint64_t>(f.payload.size()))}};
                     if (f.is_meta) o.emplace_back("IsMeta", dare::Json(true));
                     if (f.meta.event) o.emplace_back("Event", dare::Json(*f.meta.event));
@@ -178,6 +179,7 @@ void add_container_commands(CLI::App& dare_cmd, Context& ctx) {
     {
         auto a = std::make_shared<GetArgs>();
         auto* c = cont->add_subcommand("get", "Write a frame's payload (by index, or the latest of an object id)");
+        c->footer("Example:\n  recrypt dare container get catalog.dare --id alice -o alice.json");
         c->add_option("FILE", a->file, "container")->required();
         auto* idx = c->add_option("INDEX", a->index, "frame number");
         auto* id = c->add_option("--id", a->id, "object id: its latest frame");
@@ -209,6 +211,7 @@ void add_container_commands(CLI::App& dare_cmd, Context& ctx) {
         auto file = std::make_shared<std::string>();
         auto signed_by = std::make_shared<bool>(false);
         auto* c = cont->add_subcommand("verify", "Check every frame, digest, chain link and tree; prints the frame count");
+        c->footer("Example:\n  recrypt dare container verify log.dare --signatures");
         c->add_option("FILE", *file, "container")->required();
         c->add_flag("--signatures", *signed_by, "check every signed apex against the store's keys (unknown signer: error)");
         c->callback(ctx.bind("dare container verify", [file, signed_by, &ctx]() -> Result<void> {
@@ -226,6 +229,7 @@ void add_container_commands(CLI::App& dare_cmd, Context& ctx) {
     {
         auto file = std::make_shared<std::string>();
         auto* c = cont->add_subcommand("index", "Append an index frame so that opening reads only what follows it");
+        c->footer("Example:\n  recrypt dare container index catalog.dare");
         c->add_option("FILE", *file, "container")->required();
         c->callback(ctx.bind("dare container index", [file, &ctx]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(const auto acc, access(ctx.home, {}, ""));
@@ -238,6 +242,7 @@ void add_container_commands(CLI::App& dare_cmd, Context& ctx) {
         auto file = std::make_shared<std::string>();
         auto to = std::make_shared<std::vector<std::string>>();
         auto* c = cont->add_subcommand("compact", "Keep only the latest state of each live object");
+        c->footer("Example:\n  recrypt dare container compact catalog.dare");
         c->add_option("FILE", *file, "container")->required();
         c->add_option("--to", *to, "encrypted container: the keys to encrypt the compacted file to (repeatable)");
         c->callback(ctx.bind("dare container compact", [file, to, &ctx]() -> Result<void> {

@@ -66,14 +66,23 @@ void add_key_commands(CLI::App& app, Context& ctx) {
     }
     {
         auto* c = key->add_subcommand("list", "List the keys: name, encryption UDF, signature UDF, kind");
+        c->footer("Example:\n  recrypt key list --json");
         c->callback(ctx.bind("key list", [&ctx]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(KeyStore store, KeyStore::open(ctx.home));
             MESH_ASSIGN_OR_RETURN(const auto keys, store.list());
+            dare::JsonArray all;
             for (const auto& k : keys) {
+                if (ctx.json) {
+                    all.push_back(dare::Json(dare::JsonObject{{"Name", dare::Json(k.name)},
+                                                              {"EncryptionKey", dare::Json(k.encryption.kid())},
+                                                              {"SignatureKey", dare::Json(k.signature.kid())},
+                                                              {"Private", dare::Json(k.encryption_private.has_value())}}));
+                    continue;
+                }
                 MESH_TRY(print_line(k.name + "  " + k.encryption.kid() + "  " + k.signature.kid() + "  " +
                                     (k.encryption_private ? "private" : "public")));
             }
-            return mesh::ok();
+            return ctx.json ? print_line(dare::to_json_pretty(dare::Json(std::move(all)))) : mesh::ok();
         }));
     }
 }

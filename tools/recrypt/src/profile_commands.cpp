@@ -228,6 +228,7 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
     {
         auto json = std::make_shared<bool>(false);
         auto* c = profile->add_subcommand("show", "Verify your profile and show its UDF, account and devices");
+        c->footer("Example:\n  recrypt profile show --json");
         c->add_flag("--json", *json, "as JSON");
         c->callback(ctx.bind("profile show", [json, &ctx]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(const ProfileStore store, ProfileStore::open(ctx.home));
@@ -244,7 +245,7 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
                                                   {"EncryptionKey", Json(d.connection.encryption.kid())}}));
                 text += "\ndevice " + d.device.udf() + "  " + d.device.description;
             }
-            return print_json_or(*json, Json(JsonObject{{"ProfileUDF", Json(p.udf())}, {"Created", Json(p.master.created)},
+            return print_json_or(*json || ctx.json, Json(JsonObject{{"ProfileUDF", Json(p.udf())}, {"Created", Json(p.master.created)},
                                                         {"Devices", Json(std::move(devices))}}),
                                  text);
         }));
@@ -252,6 +253,7 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
     {
         auto out = std::make_shared<std::string>("-");
         auto* c = profile->add_subcommand("export", "Write your signed public profile, to hand to an administrator or a contact");
+        c->footer("Example:\n  recrypt profile export -o alice.profile   (hand alice.profile to an administrator)");
         c->add_option("-o,--output", *out, "file (default standard output)");
         c->callback(ctx.bind("profile export", [out, &ctx]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(const ProfileStore store, ProfileStore::open(ctx.home));
@@ -287,6 +289,7 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
         auto record = std::make_shared<std::string>();
         auto passphrase = std::make_shared<bool>(false);
         auto* c = profile->add_subcommand("recover", "Recover the master keys from a recovery record and K shares");
+        c->footer("Example:\n  recrypt profile recover MB2G-... MCX4-... --record recovery-record.json --passphrase");
         c->add_option("SHARE", *shares, "shares (UDFs)")->required();
         c->add_option("--record", *record, "the recovery record")->required();
         c->add_flag("--passphrase", *passphrase, "protect the recovered keys with a passphrase read from standard input");
@@ -330,6 +333,7 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
         auto name = std::make_shared<std::string>();
         auto package = std::make_shared<std::string>();
         auto* c = device->add_subcommand("add", "Make and connect a new device; writes its secrets package for transfer");
+        c->footer("Example:\n  recrypt profile device add phone -o phone.pkg   (then, on the phone: recrypt profile device install phone.pkg)");
         c->add_option("NAME", *name, "a name for the device")->required();
         c->add_option("-o,--package", *package, "where to write the device's secrets (default NAME.device.json)");
         c->callback(ctx.bind("profile device add", [name, package, &ctx]() -> Result<void> {
@@ -375,16 +379,26 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
     }
     {
         auto* c = device->add_subcommand("list", "The devices of your profile");
+        c->footer("Example:\n  recrypt profile device list --json");
         c->callback(ctx.bind("profile device list", [&ctx]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(const ProfileStore store, ProfileStore::open(ctx.home));
             MESH_ASSIGN_OR_RETURN(const PersonalProfile p, load_personal(store));
-            for (const auto& d : p.devices) MESH_TRY(print_line(d.device.udf() + "  " + d.device.description));
-            return mesh::ok();
+            JsonArray all;
+            for (const auto& d : p.devices) {
+                if (ctx.json) {
+                    all.push_back(Json(JsonObject{{"DeviceUDF", Json(d.device.udf())}, {"Description", Json(d.device.description)},
+                                                  {"EncryptionKey", Json(d.connection.encryption.kid())}}));
+                } else {
+                    MESH_TRY(print_line(d.device.udf() + "  " + d.device.description));
+                }
+            }
+            return ctx.json ? print_line(dare::to_json_pretty(Json(std::move(all)))) : mesh::ok();
         }));
     }
     {
         auto which = std::make_shared<std::string>();
         auto* c = device->add_subcommand("remove", "Disconnect a device (by name or UDF): the profile is signed again without it");
+        c->footer("Example:\n  recrypt profile device remove phone");
         c->add_option("DEVICE", *which, "device name or UDF")->required();
         c->callback(ctx.bind("profile device remove", [which, &ctx]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(const ProfileStore store, ProfileStore::open(ctx.home));
@@ -432,6 +446,7 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
         auto what = std::make_shared<std::string>();
         auto expect = std::make_shared<std::string>();
         auto* c = contact->add_subcommand("add", "Add a contact from their exported profile file (checked), or by UDF alone");
+        c->footer("Example:\n  recrypt contact add bob.profile --expect MB2G-...");
         c->add_option("FILE_OR_UDF", *what, "profile file from recrypt profile export, or a profile UDF")->required();
         c->add_option("--expect", *expect, "the UDF you were told: the file must have it");
         c->callback(ctx.bind("contact add", [what, expect, &ctx]() -> Result<void> {
@@ -461,14 +476,20 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
     }
     {
         auto* c = contact->add_subcommand("list", "Your contacts: UDF and whether their profile is held");
+        c->footer("Example:\n  recrypt contact list --json");
         c->callback(ctx.bind("contact list", [&ctx]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(const ProfileStore store, ProfileStore::open(ctx.home));
+            JsonArray all;
             for (const auto& name : store.list("contacts")) {
                 MESH_ASSIGN_OR_RETURN(const Json j, store.read_public("contacts/" + name + ".json"));
                 const bool held = j.as_object()[0].second.as_object().size() > 1;
-                MESH_TRY(print_line(name + (held ? "  profile" : "  fingerprint only")));
+                if (ctx.json) {
+                    all.push_back(Json(JsonObject{{"UDF", Json(name)}, {"ProfileHeld", Json(held)}}));
+                } else {
+                    MESH_TRY(print_line(name + (held ? "  profile" : "  fingerprint only")));
+                }
             }
-            return mesh::ok();
+            return ctx.json ? print_line(dare::to_json_pretty(Json(std::move(all)))) : mesh::ok();
         }));
     }
 }

@@ -43,6 +43,8 @@ BOB=$(json GroupID)
 run "publish twice" 2 "already" -- $B profile publish --service "$URL"
 run "bob adds his phone" 0 "" -- $B profile device add phone -o "$WORK/phone.pkg"
 run "the phone installs its package" 0 "" -- $P profile device install "$WORK/phone.pkg"
+run "device list --json" 0 "" -- $B profile device list --json
+[ "$(json 1.Description)" = "phone" ] && ok || bad "device list --json: $(cat "$WORK/out")"
 run "install twice" 2 "already has a device" -- $P profile device install "$WORK/phone.pkg"
 run "bob exports again (two devices)" 0 "" -- $B profile export -o "$WORK/bob.profile"
 run "alice's group" 0 "" -- $A group create team --service "$URL"
@@ -73,7 +75,11 @@ ACC=$(cat "$WORK/out")
 run "executive" 0 "" -- $A group create executive --service "$URL"
 EXE=$(cat "$WORK/out")
 run "carol: accounting" 0 "" -- $A member add accounting "$WORK/carol.profile"
-run "dave: executive" 0 "" -- $A member add executive "$WORK/dave.profile"
+run "alice takes dave as a contact" 0 "" -- $A contact add "$WORK/dave.profile"
+DAVE=$(cat "$WORK/out")
+run "contact list --json" 0 "" -- $A contact list --json
+[ "$(json 0.ProfileHeld)" = "True" ] && ok || bad "contact list --json: $(cat "$WORK/out")"
+run "dave: executive (by his contact UDF)" 0 "" -- $A member add executive "$DAVE"
 run "erin: accounting" 0 "" -- $A member add accounting "$WORK/erin.profile"
 run "erin: executive" 0 "" -- $A member add executive "$WORK/erin.profile"
 printf 'salaries\n' >both.txt
