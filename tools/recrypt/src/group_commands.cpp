@@ -161,6 +161,18 @@ Result<Contribution> read_contribution(const std::string& path, const GroupRecor
     return Contribution{static_cast<unsigned>(index), std::move(quorum), std::move(who), recrypt::EntryContribution{std::move(rs).value(), *dk}};
 }
 
+// The group's record for the service (no members): its signature key and a key record for `key`.
+Result<recrypt::RecryptionGroup> group_meta(const GroupRecord& g, const std::string& group_name, const recrypt::Point& key,
+                                            mesh::RandomSource& rng) {
+    recrypt::RecryptionGroup rg;
+    rg.group_id = g.group_id;
+    rg.group_name = group_name;
+    rg.signature_key = g.signature->public_key();
+    MESH_ASSIGN_OR_RETURN(rg.signed_key,
+                          recrypt::sign_key_record(recrypt::KeyRecord{g.group_id, g.signature->public_key(), key, ""}, *g.signature, rng));
+    return rg;
+}
+
 struct GroupArgs {
     std::string name;
     std::string service;
@@ -193,12 +205,7 @@ Result<void> create_group(Context& ctx, const GroupArgs& a) {
     recrypt::GroupKey key = recrypt::GroupKey::generate(rng);
     GroupRecord g{a.name, url, {}, key.public_key(), dare::SignaturePrivateKey::generate(rng), std::nullopt, std::nullopt, {}};
     g.group_id = g.signature->public_key().kid();
-    recrypt::RecryptionGroup rg;
-    rg.group_id = g.group_id;
-    rg.group_name = a.name;
-    rg.signature_key = g.signature->public_key();
-    MESH_ASSIGN_OR_RETURN(rg.signed_key,
-                          recrypt::sign_key_record(recrypt::KeyRecord{g.group_id, g.signature->public_key(), key.public_key(), ""}, *g.signature, rng));
+    MESH_ASSIGN_OR_RETURN(recrypt::RecryptionGroup rg, group_meta(g, a.name, key.public_key(), rng));
     MESH_ASSIGN_OR_RETURN(auto mine, recrypt::make_member_entry(key, me.who.encryption, rng));
     rg.members.push_back(member_entry(me.who, {recrypt::Privilege::super, recrypt::Privilege::recrypt}, std::move(mine)));
     remember(g, me.who);
@@ -292,12 +299,7 @@ Result<void> rotate_group(Context& ctx, const std::string& name, const std::stri
     }
     mesh::RandomSource& rng = mesh::system_random();
     recrypt::GroupKey next = recrypt::GroupKey::generate(rng);
-    recrypt::RecryptionGroup rg;
-    rg.group_id = g.group_id;
-    rg.group_name = current.group_name;
-    rg.signature_key = g.signature->public_key();
-    MESH_ASSIGN_OR_RETURN(rg.signed_key,
-                          recrypt::sign_key_record(recrypt::KeyRecord{g.group_id, g.signature->public_key(), next.public_key(), ""}, *g.signature, rng));
+    MESH_ASSIGN_OR_RETURN(recrypt::RecryptionGroup rg, group_meta(g, current.group_name, next.public_key(), rng));
     std::vector<recrypt::MemberEntry> updates;
     for (auto& [m, k] : keep) {
         m.entries.clear();
@@ -328,19 +330,14 @@ Result<void> import_share(Context& ctx, const std::string& file, const std::stri
     MESH_ASSIGN_OR_RETURN(std::string service, r.string("Service", 1024));
     MESH_ASSIGN_OR_RETURN(std::string group_id, r.string("GroupID", 128));
     MESH_ASSIGN_OR_RETURN(const mesh::Bytes pub, r.fixed_bytes("EncryptionKey", dare::kScalarBytes));
-    MESH_ASSIGN_OR_RETURN(const std::uint64_t index, r.uint("Index", 255));
-    MESH_ASSIGN_OR_RETURN(const std::uint64_t threshold, r.uint("Threshold", 255));
-    MESH_ASSIGN_OR_RETURN(const std::uint64_t shares, r.uint("Shares", 255));
-    MESH_ASSIGN_OR_RETURN(mesh::Bytes value, r.fixed_bytes("Value", dare::kScalarBytes));
+    MESH_ASSIGN_OR_RETURN(ShareRecord share, read_share_fields(r, file + ".GroupShare"));
     MESH_TRY(r.finish());
-    auto v = recrypt::Scalar::from_bytes(value);
-    mesh::secure_wipe(value.data(), value.size());
     auto enc = dare::PublicKey::from_bytes(pub);
-    if (!v || !enc || index == 0 || threshold < 2 || threshold > shares || index > shares) return fail(Errc::malformed, file + ": invalid share");
+    if (!enc) return fail(Errc::malformed, file + ": EncryptionKey is not a key");
     MESH_TRY(check_key_name(name));
     if (load_group(ctx.home, name)) return fail(Errc::already_exists, "group '" + name + "' exists here");
     GroupRecord g{std::move(name), std::move(service), std::move(group_id), *enc, std::nullopt, std::nullopt, std::nullopt, {}};
-    g.share.emplace(ShareRecord{static_cast<unsigned>(index), static_cast<unsigned>(threshold), static_cast<unsigned>(shares), std::move(v).value()});
+    g.share.emplace(std::move(share));
     // the service's signed key record must be the key the share is for
     if (!override_url.empty()) g.service = override_url;
     MESH_ASSIGN_OR_RETURN(auto t, transport_for(g.service));
@@ -348,8 +345,9 @@ Result<void> import_share(Context& ctx, const std::string& file, const std::stri
     MESH_ASSIGN_OR_RETURN(const recrypt::KeyRecord rec, anonymous.fetch_key(g.group_id));
     if (!(rec.encryption_key == g.encryption)) return fail(Errc::auth_failed, file + ": the share is not for the group's current key");
     MESH_TRY(save_group(ctx.home, g));
-    return print_line(ctx.json ? dare::to_json_pretty(group_json(g)) : g.name + "  " + g.group_id + "  share " + std::to_string(index) + " of " +
-                                                                        std::to_string(shares) + ", " + std::to_string(threshold) + " needed");
+    return print_line(ctx.json ? dare::to_json_pretty(group_json(g)) : g.name + "  " + g.group_id + "  share " + std::to_string(g.share->index) + " of " +
+                                                                        std::to_string(g.share->shares) + ", " + std::to_string(g.share->threshold) +
+                                                                        " needed");
 }
 
 struct MemberArgs {

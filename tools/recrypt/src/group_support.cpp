@@ -32,6 +32,17 @@ Result<std::string> groups_dir(const std::string& home, bool create) {
 std::string b64(std::span<const std::uint8_t> b) { return mesh::base64url_encode(b); }
 }  // namespace
 
+Result<ShareRecord> read_share_fields(dare::ObjectReader& r, const std::string& where) {
+    MESH_ASSIGN_OR_RETURN(const std::uint64_t index, r.uint("Index", 255));
+    MESH_ASSIGN_OR_RETURN(const std::uint64_t threshold, r.uint("Threshold", 255));
+    MESH_ASSIGN_OR_RETURN(const std::uint64_t shares, r.uint("Shares", 255));
+    MESH_ASSIGN_OR_RETURN(mesh::Bytes value, r.fixed_bytes("Value", dare::kScalarBytes));
+    auto v = recrypt::Scalar::from_bytes(value);
+    mesh::secure_wipe(value.data(), value.size());
+    if (!v || index == 0 || threshold < 2 || threshold > shares || index > shares) return fail(Errc::malformed, where + ": invalid share");
+    return ShareRecord{static_cast<unsigned>(index), static_cast<unsigned>(threshold), static_cast<unsigned>(shares), std::move(v).value()};
+}
+
 Result<void> save_group(const std::string& home, const GroupRecord& g) {
     MESH_ASSIGN_OR_RETURN(const std::string dir, groups_dir(home, true));
     JsonObject o{{"Name", Json(g.name)},
@@ -90,16 +101,9 @@ Result<GroupRecord> load_group(const std::string& home, const std::string& name)
     if (r.has("Share")) {
         MESH_ASSIGN_OR_RETURN(const Json* sj, r.value("Share"));
         MESH_ASSIGN_OR_RETURN(dare::ObjectReader s, dare::ObjectReader::open(*sj, path + ".Share"));
-        MESH_ASSIGN_OR_RETURN(const std::uint64_t index, s.uint("Index", 255));
-        MESH_ASSIGN_OR_RETURN(const std::uint64_t threshold, s.uint("Threshold", 255));
-        MESH_ASSIGN_OR_RETURN(const std::uint64_t shares, s.uint("Shares", 255));
-        MESH_ASSIGN_OR_RETURN(mesh::Bytes value, s.fixed_bytes("Value", dare::kScalarBytes));
+        MESH_ASSIGN_OR_RETURN(ShareRecord share, read_share_fields(s, path + ".Share"));
         MESH_TRY(s.finish());
-        auto v = recrypt::Scalar::from_bytes(value);
-        mesh::secure_wipe(value.data(), value.size());
-        if (!v || index == 0 || threshold < 2 || threshold > shares || index > shares) return fail(Errc::malformed, path + ": invalid share");
-        g.share.emplace(ShareRecord{static_cast<unsigned>(index), static_cast<unsigned>(threshold), static_cast<unsigned>(shares),
-                                    std::move(v).value()});
+        g.share.emplace(std::move(share));
     }
     MESH_ASSIGN_OR_RETURN(const JsonArray* members, r.optional_array("Members", std::size_t{1} << 22));
     for (std::size_t i = 0; i < members->size(); ++i) {

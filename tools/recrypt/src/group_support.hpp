@@ -44,6 +44,9 @@ struct GroupRecord {
     std::vector<MemberKey> members;
 };
 
+/// Index, Threshold, Shares and Value of a share, read from `r` (the caller finishes it) and checked.
+mesh::Result<ShareRecord> read_share_fields(dare::ObjectReader& r, const std::string& where);
+
 mesh::Result<void> save_group(const std::string& home, const GroupRecord& g);
 mesh::Result<GroupRecord> load_group(const std::string& home, const std::string& name);
 /// The names of the groups kept here, sorted.
