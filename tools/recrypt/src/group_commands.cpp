@@ -462,20 +462,13 @@ Result<void> set_status(Context& ctx, const MemberArgs& a, recrypt::MemberStatus
     MESH_ASSIGN_OR_RETURN(Session s, connect(g.service, me));
     std::string udf = a.member;
     if (auto p = principal_of(ctx.home, a.member)) udf = p->udf;
-    MESH_ASSIGN_OR_RETURN(const recrypt::RecryptionGroup current, s.client->get_group(g.group_id));
-    for (const auto& m : current.members) {
-        if (m.member_udf == udf || (!m.account_name.empty() && m.account_name == a.member)) {
-            recrypt::MemberEntry next = recrypt::clone(m);
-            next.status = status;
-            std::vector<recrypt::MemberEntry> one;
-            one.push_back(std::move(next));
-            MESH_TRY(s.client->update_member(g.group_id, std::move(one)));
-            return print_line(ctx.json ? dare::to_json(Json(JsonObject{{"MemberUDF", Json(m.member_udf)},
-                                                                       {"Status", Json(std::string(recrypt::status_name(status)))}}))
-                                       : m.member_udf + "  " + std::string(recrypt::status_name(status)));
-        }
+    auto changed = set_member_status(*s.client, g.group_id, udf, a.member, status);
+    if (!changed) {
+        if (changed.error().code == Errc::not_found) return fail(Errc::not_found, "no member '" + a.member + "' in group " + a.group);
+        return std::move(changed).error();
     }
-    return fail(Errc::not_found, "no member '" + a.member + "' in group " + a.group);
+    const std::string name(recrypt::status_name(status));
+    return print_line(ctx.json ? dare::to_json(Json(JsonObject{{"MemberUDF", Json(*changed)}, {"Status", Json(name)}})) : *changed + "  " + name);
 }
 
 Result<void> list_members(Context& ctx, const MemberArgs& a) {

@@ -167,6 +167,21 @@ Result<Session> connect(const std::string& url, const Me& me) {
     return s;
 }
 
+Result<std::string> set_member_status(recrypt::Client& client, const std::string& group_id, const std::string& udf,
+                                      const std::string& account, recrypt::MemberStatus status) {
+    MESH_ASSIGN_OR_RETURN(const recrypt::RecryptionGroup current, client.get_group(group_id));
+    for (const auto& m : current.members) {
+        if (m.member_udf != udf && (account.empty() || m.account_name != account)) continue;
+        recrypt::MemberEntry next = recrypt::clone(m);
+        next.status = status;
+        std::vector<recrypt::MemberEntry> one;
+        one.push_back(std::move(next));
+        MESH_TRY(client.update_member(group_id, std::move(one)));
+        return m.member_udf;
+    }
+    return fail(Errc::not_found, "no such member");
+}
+
 // A recrypt::Service that sends each group key's RecryptData to that group's service.
 class Reader::Router final : public recrypt::Service {
 public:

@@ -64,6 +64,11 @@ struct Session {
 };
 mesh::Result<Session> connect(const std::string& url, const Me& me);
 
+/// UpdateMember: the member of `group_id` whose MemberUDF is `udf` (or, when `account` is not
+/// empty, whose AccountName is `account`) gets `status`; returns its MemberUDF, not_found if none.
+mesh::Result<std::string> set_member_status(recrypt::Client& client, const std::string& group_id, const std::string& udf,
+                                            const std::string& account, recrypt::MemberStatus status);
+
 /// Opens envelopes as `me`: keys held here first, else RecryptData at the service of the
 /// recipient's group (`override_url` if given, else the envelope's hint, else `fallback`),
 /// walking nested groups (my personal group) and conjunctions.

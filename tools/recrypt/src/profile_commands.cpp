@@ -424,15 +424,8 @@ void add_profile_commands(CLI::App& app, Context& ctx) {
                 MESH_ASSIGN_OR_RETURN(const Me me, device_identity(ctx.home));
                 if (udf == me.who.udf) return fail(Errc::invalid_argument, "that is this device: remove it from another one");
                 MESH_ASSIGN_OR_RETURN(Session session, connect(url, me));
-                MESH_ASSIGN_OR_RETURN(const recrypt::RecryptionGroup g, session.client->get_group(p.udf()));
-                for (const auto& m : g.members) {
-                    if (m.member_udf != udf) continue;
-                    recrypt::MemberEntry next = recrypt::clone(m);
-                    next.status = recrypt::MemberStatus::revoked;
-                    std::vector<recrypt::MemberEntry> one;
-                    one.push_back(std::move(next));
-                    MESH_TRY(session.client->update_member(p.udf(), std::move(one)));
-                }
+                auto revoked = set_member_status(*session.client, p.udf(), udf, "", recrypt::MemberStatus::revoked);
+                if (!revoked && revoked.error().code != Errc::not_found) return std::move(revoked).error();
             }
             MESH_TRY(resign(store, s, p, std::move(keep)));
             if (check_key_name(*which) && store.exists("devices/" + *which + ".json")) MESH_TRY(store.remove("devices/" + *which + ".json"));
