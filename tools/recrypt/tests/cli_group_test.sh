@@ -6,11 +6,6 @@ set -u
 RECRYPT=$1
 RECRYPTD=$2
 . "$(dirname "$0")/lib.sh"
-cleanup() {
-    [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 start_recryptd "$RECRYPTD"
 

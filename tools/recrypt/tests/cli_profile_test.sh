@@ -4,7 +4,6 @@
 set -u
 RECRYPT=$1
 . "$(dirname "$0")/lib.sh"
-trap 'rm -rf "$WORK"' EXIT
 export RECRYPT_FAST_KDF=1   # Argon2id at its minimum limits: the tests are about behaviour
 
 A="--home $WORK/alice"

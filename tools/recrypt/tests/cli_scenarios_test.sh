@@ -12,11 +12,6 @@ set -u
 RECRYPT=$(realpath "$1")
 RECRYPTD=$(realpath "$2")
 . "$(dirname "$0")/lib.sh"
-cleanup() {
-    [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 export RECRYPT_FAST_KDF=1
 unset RECRYPT_SERVICE
 start_recryptd "$RECRYPTD"

@@ -31,6 +31,13 @@ with() {
     RUN_INPUT=$input run "$@"
 }
 
+# Stops a recryptd left running and removes the work directory when the script ends.
+cleanup() {
+    [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
 finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" = 0 ]

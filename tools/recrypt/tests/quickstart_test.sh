@@ -8,11 +8,6 @@ doc=$1
 RECRYPT=$(realpath "$2")
 RECRYPTD=$(realpath "$3")
 . "$(dirname "$0")/lib.sh"
-cleanup() {
-    [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
 
 export XDG_STATE_HOME="$WORK/state"
 mkdir -p "$XDG_STATE_HOME"
