@@ -94,6 +94,15 @@ std::string_view kind_name(Json::Kind k) noexcept {
 // ---- parsing: RapidJSON SAX into our DOM --------------------------------------------------
 
 namespace {
+// RapidJSON 1.1 decodes a lone low-surrogate escape (\uDC00-\uDFFF) into the three bytes of the
+// surrogate (ED B0-BF xx), which is not UTF-8 (a pair becomes four bytes; raw input is validated).
+bool has_surrogate(std::string_view s) {
+    for (std::size_t i = 0; i + 1 < s.size(); ++i) {
+        if (static_cast<unsigned char>(s[i]) == 0xED && static_cast<unsigned char>(s[i + 1]) >= 0xA0) return true;
+    }
+    return false;
+}
+
 class Builder final : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Builder> {
 public:
     explicit Builder(std::size_t max_depth) : max_depth_(max_depth) {}
@@ -108,10 +117,14 @@ public:
         if (!std::isfinite(d)) return fail_with(Errc::malformed, "number out of range");
         return add(Json(d));
     }
-    bool String(const char* s, rapidjson::SizeType n, bool) { return add(Json(std::string(s, n))); }
+    bool String(const char* s, rapidjson::SizeType n, bool) {
+        if (has_surrogate({s, n})) return fail_with(Errc::malformed, "string with a lone surrogate escape");
+        return add(Json(std::string(s, n)));
+    }
     bool Key(const char* s, rapidjson::SizeType n, bool) {
         Frame& f = stack_.back();
         const std::string_view name(s, n);
+        if (has_surrogate(name)) return fail_with(Errc::malformed, "member name with a lone surrogate escape");
         for (const auto& m : f.object) {
             if (m.first == name) {
                 return fail_with(Errc::malformed, "duplicate member \"" + printable(name) + "\"");
