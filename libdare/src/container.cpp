@@ -879,9 +879,42 @@ Result<Container> Container::open(const std::string& path, ContainerOptions opti
 }
 
 namespace {
-// Writes frame s.next_index (the caller holds s.writer); readers see it once published.
-Result<FrameInfo> write_frame(Container::State& s, std::span<const std::uint8_t> payload, const ContentMeta* meta,
-                              bool is_meta) {
+// Where the writer stood, to put it back when a write fails.
+struct WriterMark {
+    Integrity integrity;
+    std::uint64_t next_index;
+    std::uint64_t end;
+    std::size_t starts;
+    std::optional<std::uint64_t> write_exchange;
+    ContentKeyPtr write_key;
+};
+
+WriterMark mark(const Container::State& s) {
+    return WriterMark{s.integrity, s.next_index, s.end, s.starts.size(), s.write_exchange, s.write_key};
+}
+
+// After a failed write: the file is cut back to where the writer stood and so is its state.
+Result<void> roll_back(Container::State& s, WriterMark m) {
+    if (::ftruncate(s.fd, static_cast<off_t>(m.end)) != 0) {
+        return fail(Errc::io, s.path + ": append failed and the partial frame could not be removed");
+    }
+    {
+        const std::unique_lock publish(s.m);
+        s.exchanges.erase(s.exchanges.lower_bound(m.end), s.exchanges.end());
+    }
+    s.integrity = std::move(m.integrity);
+    s.next_index = m.next_index;
+    s.end = m.end;
+    s.starts.resize(m.starts);
+    s.write_exchange = m.write_exchange;
+    s.write_key = std::move(m.write_key);
+    return mesh::ok();
+}
+
+// Encodes frame s.next_index as starting at s.end and moves the writer state past it (the caller
+// holds s.writer, writes the bytes at s.end's old value, and rolls back if that fails).
+Result<mesh::Bytes> encode_next_frame(Container::State& s, std::span<const std::uint8_t> payload, const ContentMeta* meta,
+                                      bool is_meta) {
     const std::uint64_t n = s.next_index;
     ContentKeyPtr key = s.write_key;
     ContentKeyPtr fresh;
@@ -939,14 +972,6 @@ Result<FrameInfo> write_frame(Container::State& s, std::span<const std::uint8_t>
     if (!trailer.empty()) recs.push_back(mesh::as_bytes(trailer));
     const mesh::Bytes frame = sequence::encode_frame(recs);
     const std::uint64_t start = s.end;
-    auto w = write_all(s.fd, frame, s.path);
-    if (!w) {
-        // A partial frame must not stay in front of the next append.
-        if (::ftruncate(s.fd, static_cast<off_t>(start)) != 0) {
-            return fail(Errc::io, s.path + ": append failed and the partial frame could not be removed");
-        }
-        return std::move(w).error();
-    }
     s.integrity = std::move(next);
     s.next_index = n + 1;
     s.end = start + frame.size();
@@ -957,7 +982,19 @@ Result<FrameInfo> write_frame(Container::State& s, std::span<const std::uint8_t>
         const std::unique_lock publish(s.m);
         s.exchanges[start] = fresh;
     }
-    return FrameInfo{start, start + frame.size()};
+    return frame;
+}
+
+// Writes frame s.next_index (the caller holds s.writer); readers see it once published.
+Result<FrameInfo> write_frame(Container::State& s, std::span<const std::uint8_t> payload, const ContentMeta* meta,
+                              bool is_meta) {
+    WriterMark before = mark(s);
+    MESH_ASSIGN_OR_RETURN(const mesh::Bytes frame, encode_next_frame(s, payload, meta, is_meta));
+    if (auto w = write_all(s.fd, frame, s.path); !w) {
+        MESH_TRY(roll_back(s, std::move(before)));  // a partial frame must not stay in front of the next append
+        return std::move(w).error();
+    }
+    return FrameInfo{before.end, s.end};
 }
 }  // namespace
 
@@ -1028,6 +1065,53 @@ Result<std::uint64_t> Container::append(std::span<const std::uint8_t> payload, c
     if (writer.owns_lock()) writer.unlock();
     if (index_due) MESH_TRY(write_index());
     return n;
+}
+
+Result<std::uint64_t> Container::append_all(std::span<const std::span<const std::uint8_t>> payloads, const ContentMeta& meta) {
+    State& s = *s_;
+    if (payloads.empty()) return fail(Errc::invalid_argument, "container: nothing to append");
+    for (const auto& p : payloads) {
+        if (p.size() > s.options.max_frame_bytes) {
+            return fail(Errc::limit_exceeded, "container: payload of " + std::to_string(p.size()) + " bytes exceeds the limit");
+        }
+    }
+    std::unique_lock writer(s.writer);
+    const std::uint64_t first = s.next_index;
+    WriterMark before = mark(s);
+    mesh::Bytes all;
+    std::vector<FrameInfo> frames;
+    frames.reserve(payloads.size());
+    for (const auto& p : payloads) {
+        const std::uint64_t start = s.end;
+        auto frame = encode_next_frame(s, p, &meta, false);
+        if (!frame) {
+            MESH_TRY(roll_back(s, std::move(before)));
+            return std::move(frame).error();
+        }
+        all.insert(all.end(), frame->begin(), frame->end());
+        frames.push_back(FrameInfo{start, s.end});
+    }
+    if (auto w = write_all(s.fd, all, s.path); !w) {
+        MESH_TRY(roll_back(s, std::move(before)));  // none of them, not a part
+        return std::move(w).error();
+    }
+    const bool index_due = s.options.index_interval > 0 && !s.index_running &&
+                           s.next_index - 1 - s.last_index_frame >= s.options.index_interval;
+    if (index_due) s.index_running = true;
+    const bool deleted = meta.event == "Delete";
+    if (s.options.sync != SyncPolicy::group) {
+        if (s.options.sync == SyncPolicy::every_append && ::fdatasync(s.fd) != 0) return fail(Errc::io, errno_text(s.path));
+        for (const auto& f : frames) publish(s, f, meta.unique_id, deleted);
+        writer.unlock();
+    } else {
+        for (const auto& f : frames) s.pending.push_back(State::Pending{f, meta.unique_id, deleted});
+        s.written_seq += frames.size();
+        const std::uint64_t mine = s.written_seq;
+        writer.unlock();
+        MESH_TRY(await_sync(s, mine));
+    }
+    if (index_due) MESH_TRY(write_index());
+    return first;
 }
 
 Result<void> Container::sync() {

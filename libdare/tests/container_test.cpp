@@ -6,6 +6,10 @@
 #include <fstream>
 #include <thread>
 
+#include <csignal>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <dare/container.hpp>
@@ -285,4 +289,59 @@ TEST_CASE("compaction keeps the latest live state, and appends made during it", 
     CHECK(cat2.ids().size() == 9 + static_cast<std::size_t>(written));
     REQUIRE_OK(cat2.put("after", payload(1)));
     REQUIRE_OK(again.verify());
+}
+
+TEST_CASE("append_all writes the frames single appends would, and none of them when the write fails", "[container][unit]") {
+    TempDir dir;
+    const auto type = GENERATE(dare::ContainerType::list, dare::ContainerType::digest, dare::ContainerType::chain,
+                               dare::ContainerType::tree, dare::ContainerType::merkle);
+    INFO(dare::container_type_name(type));
+    const std::string one = dir.file("one.dare");
+    const std::string all = dir.file("all.dare");
+    std::vector<mesh::Bytes> batch;
+    for (std::size_t i = 1; i <= 5; ++i) batch.push_back(payload(i));
+    const std::vector<std::span<const std::uint8_t>> spans(batch.begin(), batch.end());
+    const dare::ContentMeta meta = object("obj");
+    {
+        auto a = dare::Container::create(one, type, kFast).value();
+        auto b = dare::Container::create(all, type, kFast).value();
+        for (const auto& p : batch) REQUIRE_OK(a.append(p, meta));
+        CHECK(b.append_all(spans, meta).value() == 1);
+        for (std::size_t i = 6; i <= 8; ++i) {
+            CHECK(a.append(payload(i), meta).value() == i);
+            CHECK(b.append(payload(i), meta).value() == i);
+        }
+        CHECK(b.frames() == 9);
+        CHECK(b.read(3).value().payload == payload(3));
+        CHECK(b.find("obj").value() == 8);
+        REQUIRE_OK(b.verify());
+        CHECK_ERRC(b.append_all({}, meta), Errc::invalid_argument);
+    }
+    CHECK(read_file(one) == read_file(all));  // byte for byte: the same frames
+
+    // A write that fails part-way (the file size limit, EFBIG) leaves no frame of the batch, and
+    // the next batch follows the frames before it. In a child: the limit is per process.
+    const auto before = fs::file_size(all);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        auto c = dare::Container::open(all, kFast).value();
+        rlimit lim{};
+        ::getrlimit(RLIMIT_FSIZE, &lim);
+        const rlimit small{static_cast<rlim_t>(before + 100), lim.rlim_max};
+        ::setrlimit(RLIMIT_FSIZE, &small);
+        const bool refused = !c.append_all(spans, meta);
+        const bool unchanged = fs::file_size(all) == before;
+        ::setrlimit(RLIMIT_FSIZE, &lim);
+        const bool then_ok = c.append_all(spans, meta).has_value() && c.frames() == 14 && c.verify().has_value();
+        ::_exit(refused && unchanged && then_ok ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    auto c = dare::Container::open(all, kFast).value();
+    CHECK(c.frames() == 14);
+    CHECK(c.read(13).value().payload == payload(5));
+    REQUIRE_OK(c.verify());
 }

@@ -126,6 +126,9 @@ public:
     [[nodiscard]] std::uint64_t frames() const;
     /// Appends a frame; returns its index once it is written (and synced, by the policy).
     mesh::Result<std::uint64_t> append(std::span<const std::uint8_t> payload, const ContentMeta& meta);
+    /// Appends one frame per payload, all with `meta`, in one write(2): all of them or, on an error,
+    /// none (the file is cut back). Returns the first one's index; synced by the policy.
+    mesh::Result<std::uint64_t> append_all(std::span<const std::span<const std::uint8_t>> payloads, const ContentMeta& meta);
     /// Frame `index` (1 .. frames()-1), its digest checked again.
     mesh::Result<ContainerFrame> read(std::uint64_t index) const;
     /// The latest frame whose ContentMeta.UniqueId is `id`.
