@@ -61,7 +61,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path, const 
                                                   std::uint64_t sign_every, std::chrono::microseconds commit_delay) {
     auto owned = std::make_unique<dare::SignaturePrivateKey>(signer.clone());
     dare::ContainerOptions o;
-    o.sync = dare::SyncPolicy::none;  // the syncer thread syncs once for everything written meanwhile
+    o.sync = dare::SyncPolicy::none;  // the syncer thread writes and syncs once for every record queued meanwhile
     o.signer = owned.get();
     o.sign_interval = sign_every;
     o.index_interval = 100'000;  // opening reads at most this many records
@@ -86,49 +86,74 @@ AuditLog::~AuditLog() {
     syncer_.join();
 }
 
+void AuditLog::set_completer(Completer c) {
+    const std::lock_guard lock(m_);
+    completer_ = std::move(c);
+}
+
 void AuditLog::syncer() {
     std::unique_lock lock(m_);
     for (;;) {
         cv_.wait(lock, [this] { return stop_ || !waiting_.empty(); });
         if (waiting_.empty()) return;  // stopping, nothing left
         if (commit_delay_.count() > 0 && !stop_) {
-            // let the requests arriving meanwhile share this sync
+            // let the requests arriving meanwhile share this write and sync (record_async does
+            // not wake this thread while records are waiting)
             cv_.wait_for(lock, commit_delay_, [this] { return stop_; });
         }
-        std::vector<std::function<void(bool)>> batch;
-        batch.swap(waiting_);  // every frame of the batch was written before it was queued
+        std::vector<Waiting> batch;
+        batch.swap(waiting_);
+        const Completer completer = completer_;
         lock.unlock();
-        const bool ok = container_.sync().has_value();
-        healthy_ = ok;  // healthy again once a sync works
-        for (auto& done : batch) done(ok);
+        std::vector<std::span<const std::uint8_t>> payloads;
+        payloads.reserve(batch.size());
+        for (const auto& w : batch) payloads.push_back(mesh::as_bytes(w.text));
+        // one write for the batch (all frames or none), then one fdatasync
+        const bool ok = container_.append_all(payloads, dare::ContentMeta::of_type(kRecordType)).has_value() &&
+                        container_.sync().has_value();
+        healthy_ = ok;  // healthy again once a write and sync work
+        std::vector<std::function<void(bool)>> later;
+        for (auto& w : batch) {
+            if (w.direct || !completer) {
+                w.done(ok);  // record() waits on a server thread: never through the server's queue
+            } else {
+                later.push_back(std::move(w.done));
+            }
+        }
+        if (!later.empty()) {
+            completer([later = std::move(later), ok]() mutable {  // one hand-over for the batch
+                for (auto& done : later) done(ok);
+            });
+        }
         lock.lock();
     }
 }
 
-void AuditLog::record_async(const AuditRecord& r, std::function<void(bool)> done) {
-    const std::string text = to_text(r);
-    auto n = container_.append(mesh::as_bytes(text), dare::ContentMeta::of_type("application/mmm-recrypt-audit+json"));
-    if (!n) {
-        healthy_ = false;
-        done(false);
-        return;
-    }
+void AuditLog::record_async(const AuditRecord& r, std::function<void(bool)> done) { queue(r, std::move(done), false); }
+
+void AuditLog::queue(const AuditRecord& r, std::function<void(bool)> done, bool direct) {
+    std::string text = to_text(r);
+    bool wake = false;
     {
         const std::lock_guard lock(m_);
-        waiting_.push_back(std::move(done));
+        wake = waiting_.empty();  // otherwise the syncer is already counting down to a write
+        waiting_.push_back(Waiting{std::move(text), std::move(done), direct});
     }
-    cv_.notify_one();
+    if (wake) cv_.notify_one();
 }
 
 Result<void> AuditLog::record(const AuditRecord& r) {
     std::mutex m;
     std::condition_variable cv;
     std::optional<bool> result;
-    record_async(r, [&](bool ok) {
-        const std::lock_guard lock(m);
-        result = ok;
-        cv.notify_one();
-    });
+    queue(
+        r,
+        [&](bool ok) {
+            const std::lock_guard lock(m);
+            result = ok;
+            cv.notify_one();
+        },
+        true);
     std::unique_lock lock(m);
     cv.wait(lock, [&] { return result.has_value(); });
     if (!*result) return mesh::fail(mesh::Errc::io, "audit log: write or sync failed");

@@ -2,9 +2,10 @@
 // container (DATA/audit.dare) whose apex the service signs every `sign_every` records, so an
 // auditor holding the service's public key (DATA/service.pub.json) can check that no record was
 // changed or removed (`recrypt audit verify`). A record is durable before the response that it
-// describes is sent: record_async() writes the frame at once and calls back from the syncer
-// thread after an fdatasync that covers it, so every record that arrives while one sync runs
-// shares the next (group commit without blocking the server's threads).
+// describes is sent: record_async() queues the record; the syncer thread writes every record
+// queued meanwhile as frames in one write(2), then one fdatasync, and hands the whole batch's
+// completions back at once (group commit without blocking the server's threads: no frame of a
+// failed batch stays on disk).
 // Records hold no secrets: times, UDFs, transaction names, results and request ids.
 // Thread-safety: record() may be called from any thread.
 #pragma once
@@ -45,9 +46,13 @@ public:
                                                         std::uint64_t sign_every,
                                                         std::chrono::microseconds commit_delay = std::chrono::microseconds(0));
     ~AuditLog();
-    /// Writes the record now; `done(true)` once it is durable, `done(false)` if it cannot be
-    /// (on the syncer thread, or at once on a write error).
+    /// Queues the record; `done(true)` once it is durable, `done(false)` if it cannot be written
+    /// or synced. The callbacks run through the completer (see set_completer), else on the
+    /// syncer thread.
     void record_async(const AuditRecord& r, std::function<void(bool)> done);
+    /// Where a batch's callbacks run: the server posts them to its threads in one hand-over.
+    using Completer = std::function<void(std::function<void()>)>;
+    void set_completer(Completer c);
     /// record_async, waiting for the sync.
     mesh::Result<void> record(const AuditRecord& r);
     [[nodiscard]] std::uint64_t records() const { return container_.frames() - 1; }
@@ -59,12 +64,20 @@ public:
 private:
     AuditLog(dare::Container c, std::unique_ptr<dare::SignaturePrivateKey> signer, std::chrono::microseconds commit_delay);
     void syncer();
+    void queue(const AuditRecord& r, std::function<void(bool)> done, bool direct);
     std::unique_ptr<dare::SignaturePrivateKey> signer_;
     dare::Container container_;
     std::atomic<bool> healthy_{true};
     std::mutex m_;
     std::condition_variable cv_;
-    std::vector<std::function<void(bool)>> waiting_;  // written, waiting for a sync
+    struct Waiting {
+        std::string text;                 // the record's JSON
+        std::function<void(bool)> done;
+        bool direct;                      // called on the syncer thread, not through the completer
+    };
+    static constexpr const char* kRecordType = "application/mmm-recrypt-audit+json";
+    std::vector<Waiting> waiting_;  // queued for the next write and sync
+    Completer completer_;
     bool stop_ = false;
     std::chrono::microseconds commit_delay_;
     std::thread syncer_;

@@ -2,6 +2,7 @@
 #include "http_server.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <mutex>
@@ -30,9 +31,24 @@ using mesh::Errc;
 using mesh::fail;
 
 namespace {
+// Request ids only correlate log lines, so they need to be unique, not secret: a random start,
+// then a counter through SplitMix64's finalizer (a bijection, so no two ids repeat before 2^64),
+// without a system call per request.
 std::string new_request_id() {
+    static const std::uint64_t seed = [] {
+        std::array<std::uint8_t, 8> b{};
+        mesh::system_random().fill(b);
+        std::uint64_t v = 0;
+        for (const auto x : b) v = (v << 8) | x;
+        return v;
+    }();
+    static std::atomic<std::uint64_t> counter{0};
+    std::uint64_t z = seed + counter.fetch_add(1, std::memory_order_relaxed) * 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
     std::array<std::uint8_t, 8> b{};
-    mesh::system_random().fill(b);
+    for (int i = 7; i >= 0; --i, z >>= 8) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(z);
     return mesh::hex_encode(b);
 }
 
@@ -52,13 +68,15 @@ struct HttpServer::Impl {
     const Config& config;
     RequestHandler handler;
     Metrics& metrics;
-    asio::io_context ioc;
-    tcp::acceptor acceptor;
+    // Before ioc: handlers still queued when ioc is destroyed hold sessions, whose destructors
+    // use these.
     std::atomic<bool> draining{false};
     std::atomic<std::int64_t> open{0};
     std::mutex sessions_m;
     std::unordered_map<std::uint64_t, std::weak_ptr<Session>> sessions;
     std::uint64_t next_session = 0;
+    asio::io_context ioc;
+    tcp::acceptor acceptor;
     asio::steady_timer drain_timer;
 
     Impl(const Config& c, RequestHandler h, Metrics& m)
@@ -345,5 +363,6 @@ void HttpServer::run() {
 
 void HttpServer::drain() { impl_->begin_drain(); }
 bool HttpServer::draining() const { return impl_->draining; }
+void HttpServer::post(std::function<void()> fn) { asio::post(impl_->ioc, std::move(fn)); }
 
 }  // namespace recryptd

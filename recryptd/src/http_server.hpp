@@ -42,6 +42,8 @@ public:
     /// response, everything at the drain deadline.
     void drain();
     [[nodiscard]] bool draining() const;
+    /// Runs `fn` on one of the server's threads (work handed back from another thread).
+    void post(std::function<void()> fn);
 
     struct Impl;
 

@@ -162,6 +162,7 @@ int main(int argc, char** argv) {
             return;
         }
         audit = std::move(a).value();
+        audit->set_completer([&server](std::function<void()> fn) { server->post(std::move(fn)); });
         core = std::make_unique<recryptd::ServiceCore>(config, *store, *audit, metrics);
         core->set_reserve(*reserve);
         if (auto l = core->load(); !l) {
