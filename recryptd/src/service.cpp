@@ -137,11 +137,11 @@ mesh::Result<void> ServiceCore::load() {
         if (it == groups_.end()) return mesh::fail(Errc::malformed, "store: member of an unknown group " + gid);
         auto& members = it->second.members;
         if (const auto old = members.find(m.member_udf); old != members.end() && old->second.meta.authentication_key) {
-            remove_auth_key(old->second.meta.authentication_key->kid());
+            remove_auth_key(old->second.auth_kid);
         }
         if (m.authentication_key) add_auth_key(*m.authentication_key);
         auto& slot = members[m.member_udf];
-        slot.meta = std::move(m);
+        set_meta(slot, std::move(m));
         return mesh::ok();
     };
     v.entry = [&](std::string gid, std::string udf, recrypt::UserDecryptionEntry e) -> mesh::Result<void> {
@@ -293,7 +293,7 @@ HttpReply ServiceCore::get(const HttpRequestInfo& request, std::string_view path
 
 const ServiceCore::MemberState* ServiceCore::caller_in(const GroupState& group, std::string_view keyid) const {
     for (const auto& [udf, m] : group.members) {
-        if (m.meta.authentication_key && m.meta.authentication_key->kid() == keyid) return &m;
+        if (m.meta.authentication_key && m.auth_kid == keyid) return &m;
     }
     return nullptr;
 }
@@ -320,6 +320,11 @@ mesh::Result<void> ServiceCore::check_entries(const GroupState& g, const MemberE
     return mesh::ok();
 }
 
+void ServiceCore::set_meta(MemberState& slot, MemberEntry m) {
+    slot.auth_kid = m.authentication_key ? m.authentication_key->kid() : std::string();
+    slot.meta = std::move(m);
+}
+
 void ServiceCore::apply_member(GroupState& g, const std::string& group_id, MemberEntry m) {
     auto& slot = g.members[m.member_udf];
     const std::string udf = m.member_udf;
@@ -330,10 +335,10 @@ void ServiceCore::apply_member(GroupState& g, const std::string& group_id, Membe
         (void)core_.add_entry(key, std::move(e), group_id, udf);     // checked: no duplicate
     }
     m.entries.clear();
-    if (slot.meta.authentication_key) remove_auth_key(slot.meta.authentication_key->kid());
+    if (slot.meta.authentication_key) remove_auth_key(slot.auth_kid);
     if (m.authentication_key) add_auth_key(*m.authentication_key);
     for (const auto& [gk, mk] : slot.pairs) (void)core_.set_status(gk, mk, m.status);
-    slot.meta = std::move(m);
+    set_meta(slot, std::move(m));
 }
 
 mesh::Result<void> ServiceCore::save(const Batch& batch) {
@@ -551,7 +556,7 @@ std::optional<std::string> ServiceCore::may_recrypt(const MemberState& member, s
         return std::nullopt;
     };
     if (member.meta.member_udf == requester_udf) {
-        if (!member.meta.authentication_key || member.meta.authentication_key->kid() != keyid) {
+        if (!member.meta.authentication_key || member.auth_kid != keyid) {
             return std::string("the request is not signed by this member's key");
         }
         return usable(member.meta);
@@ -560,7 +565,7 @@ std::optional<std::string> ServiceCore::may_recrypt(const MemberState& member, s
     if (inner == groups_.end()) return std::string();
     const auto via = inner->second.members.find(std::string(requester_udf));
     if (via == inner->second.members.end()) return std::string();
-    if (!via->second.meta.authentication_key || via->second.meta.authentication_key->kid() != keyid) {
+    if (!via->second.meta.authentication_key || via->second.auth_kid != keyid) {
         return std::string("the request is not signed by this member's key");
     }
     if (auto no = usable(member.meta)) return "group member " + member.meta.member_udf + ": " + *no;

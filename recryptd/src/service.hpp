@@ -79,6 +79,7 @@ public:
 private:
     struct MemberState {
         recrypt::MemberEntry meta;  // no entries: their secrets live in core_
+        std::string auth_kid;       // meta.authentication_key's UDF (a digest: computed once)
         std::vector<std::pair<std::string, std::string>> pairs;  // (group key, member key) of its entries
     };
     struct GroupState {
@@ -112,6 +113,7 @@ private:
                                            std::string_view keyid) const;
     Administered administered(std::string_view group_id, std::string_view keyid) const;
     mesh::Result<void> check_entries(const GroupState& g, const recrypt::MemberEntry& m) const;
+    static void set_meta(MemberState& slot, recrypt::MemberEntry m);
     void apply_member(GroupState& g, const std::string& group_id, recrypt::MemberEntry m);
     void add_auth_key(const dare::SignaturePublicKey& key);
     void remove_auth_key(const std::string& kid);
