@@ -57,11 +57,23 @@ std::string AuditLog::to_text(const AuditRecord& r) {
     return out;
 }
 
+std::vector<std::string_view> AuditLog::records_of(std::string_view payload) {
+    std::vector<std::string_view> out;
+    while (!payload.empty()) {
+        const auto nl = payload.find('\n');
+        const std::string_view line = payload.substr(0, nl);
+        if (!line.empty()) out.push_back(line);
+        if (nl == std::string_view::npos) break;
+        payload.remove_prefix(nl + 1);
+    }
+    return out;
+}
+
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& path, const dare::SignaturePrivateKey& signer,
                                                   std::uint64_t sign_every, std::chrono::microseconds commit_delay) {
     auto owned = std::make_unique<dare::SignaturePrivateKey>(signer.clone());
     dare::ContainerOptions o;
-    o.sync = dare::SyncPolicy::none;  // the syncer thread writes and syncs once for every record queued meanwhile
+    o.sync = dare::SyncPolicy::none;  // the syncer thread writes and syncs once for the records queued meanwhile
     o.signer = owned.get();
     o.sign_interval = sign_every;
     o.index_interval = 100'000;  // opening reads at most this many records
@@ -105,12 +117,16 @@ void AuditLog::syncer() {
         batch.swap(waiting_);
         const Completer completer = completer_;
         lock.unlock();
-        std::vector<std::span<const std::uint8_t>> payloads;
-        payloads.reserve(batch.size());
-        for (const auto& w : batch) payloads.push_back(mesh::as_bytes(w.text));
-        // one write for the batch (all frames or none), then one fdatasync
-        const bool ok = container_.append_all(payloads, dare::ContentMeta::of_type(kRecordType)).has_value() &&
+        // One frame for the batch: its records as JSON Lines. One write, then one fdatasync.
+        std::string lines;
+        for (const auto& w : batch) {
+            lines += w.text;
+            lines += '\n';
+        }
+        const std::span<const std::uint8_t> payload[] = {mesh::as_bytes(lines)};
+        const bool ok = container_.append_all(payload, dare::ContentMeta::of_type(kRecordsType)).has_value() &&
                         container_.sync().has_value();
+        if (ok) records_written_ += batch.size();
         healthy_ = ok;  // healthy again once a write and sync work
         std::vector<std::function<void(bool)>> later;
         for (auto& w : batch) {

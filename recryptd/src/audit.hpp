@@ -1,11 +1,12 @@
 // The audit log: every administrative change and every RecryptData, appended to a Merkle DARE
-// container (DATA/audit.dare) whose apex the service signs every `sign_every` records, so an
+// container (DATA/audit.dare) whose apex the service signs every `sign_every` frames, so an
 // auditor holding the service's public key (DATA/service.pub.json) can check that no record was
 // changed or removed (`recrypt audit verify`). A record is durable before the response that it
-// describes is sent: record_async() queues the record; the syncer thread writes every record
-// queued meanwhile as frames in one write(2), then one fdatasync, and hands the whole batch's
-// completions back at once (group commit without blocking the server's threads: no frame of a
-// failed batch stays on disk).
+// describes is sent: record_async() queues the record; the syncer thread writes the records
+// queued meanwhile as one frame (JSON Lines, content type kRecordsType: one JSON object a line),
+// then one fdatasync, and hands the batch's completions back at once (group commit without
+// blocking the server's threads; a failed batch leaves nothing on disk). Logs written before
+// batching hold one record per frame (kRecordType); records_of() reads both.
 // Records hold no secrets: times, UDFs, transaction names, results and request ids.
 // Thread-safety: record() may be called from any thread.
 #pragma once
@@ -18,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -55,11 +57,18 @@ public:
     void set_completer(Completer c);
     /// record_async, waiting for the sync.
     mesh::Result<void> record(const AuditRecord& r);
-    [[nodiscard]] std::uint64_t records() const { return container_.frames() - 1; }
+    /// Frames in the log (each holds the records of one sync).
+    [[nodiscard]] std::uint64_t frames() const { return container_.frames() - 1; }
+    /// Records written since the log was opened.
+    [[nodiscard]] std::uint64_t records_written() const { return records_written_; }
     [[nodiscard]] bool healthy() const { return healthy_; }
 
-    /// The JSON payload of a record (also what `recrypt audit` prints).
+    /// The JSON text of a record (also what `recrypt audit list` prints).
     static std::string to_text(const AuditRecord& r);
+    /// The records in a frame's payload: its lines (one record for frames of kRecordType).
+    static std::vector<std::string_view> records_of(std::string_view payload);
+    static constexpr const char* kRecordsType = "application/mmm-recrypt-audit+jsonl";
+    static constexpr const char* kRecordType = "application/mmm-recrypt-audit+json";
 
 private:
     AuditLog(dare::Container c, std::unique_ptr<dare::SignaturePrivateKey> signer, std::chrono::microseconds commit_delay);
@@ -68,6 +77,7 @@ private:
     std::unique_ptr<dare::SignaturePrivateKey> signer_;
     dare::Container container_;
     std::atomic<bool> healthy_{true};
+    std::atomic<std::uint64_t> records_written_{0};
     std::mutex m_;
     std::condition_variable cv_;
     struct Waiting {
@@ -75,7 +85,6 @@ private:
         std::function<void(bool)> done;
         bool direct;                      // called on the syncer thread, not through the completer
     };
-    static constexpr const char* kRecordType = "application/mmm-recrypt-audit+json";
     std::vector<Waiting> waiting_;  // queued for the next write and sync
     Completer completer_;
     bool stop_ = false;

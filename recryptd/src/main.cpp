@@ -131,7 +131,10 @@ int main(int argc, char** argv) {
             if (!reserve->check()) return respond(plain(503, R"({"Status":"disk full"})", "GET /readyz"));
             return respond(plain(200, R"({"Status":"ready"})", "GET /readyz"));
         }
-        if (path == "/metrics") return respond(plain(200, metrics.serialize(), "GET /metrics", "text/plain; version=0.0.4"));
+        if (path == "/metrics") {
+            if (ready) metrics.audit(audit->frames(), audit->records_written());
+            return respond(plain(200, metrics.serialize(), "GET /metrics", "text/plain; version=0.0.4"));
+        }
         if (!ready) {
             HttpReply r = plain(503, R"({"ErrorResponse":{"Status":503,"StatusDescription":"starting"}})", "starting");
             r.headers.emplace_back("Retry-After", "1");
@@ -171,9 +174,8 @@ int main(int argc, char** argv) {
             server->drain();
             return;
         }
-        metrics.audit_records(audit->records());
         recryptd::log::event(recryptd::log::Level::info,
-                             "ready: " + std::to_string(core->groups()) + " groups, " + std::to_string(audit->records()) + " audit records");
+                             "ready: " + std::to_string(core->groups()) + " groups, " + std::to_string(audit->frames()) + " audit frames");
         ready = true;
     });
     const std::string url = "http://" + server->address();

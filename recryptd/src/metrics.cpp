@@ -32,11 +32,16 @@ struct Metrics::Impl {
                                      .Help("Objects written to the store since start")
                                      .Register(*registry)
                                      .Add({});
-    prometheus::Gauge& audit = prometheus::BuildGauge()
-                                   .Name("recryptd_audit_records")
-                                   .Help("Records in the audit log")
-                                   .Register(*registry)
-                                   .Add({});
+    prometheus::Gauge& audit_frames = prometheus::BuildGauge()
+                                          .Name("recryptd_audit_frames")
+                                          .Help("Frames in the audit log (a frame holds the records of one sync)")
+                                          .Register(*registry)
+                                          .Add({});
+    prometheus::Gauge& audit_records = prometheus::BuildGauge()
+                                           .Name("recryptd_audit_records_written")
+                                           .Help("Records written to the audit log since the service started")
+                                           .Register(*registry)
+                                           .Add({});
     prometheus::Gauge& open = prometheus::BuildGauge()
                                   .Name("recryptd_connections")
                                   .Help("Open client connections")
@@ -76,7 +81,10 @@ void Metrics::request(std::string_view transaction, int status, std::chrono::nan
 
 void Metrics::recryption() { impl_->recryptions.Increment(); }
 void Metrics::store_appends(std::uint64_t total) { impl_->appends.Set(static_cast<double>(total)); }
-void Metrics::audit_records(std::uint64_t total) { impl_->audit.Set(static_cast<double>(total)); }
+void Metrics::audit(std::uint64_t frames, std::uint64_t records_written) {
+    impl_->audit_frames.Set(static_cast<double>(frames));
+    impl_->audit_records.Set(static_cast<double>(records_written));
+}
 void Metrics::connections(std::int64_t open) { impl_->open.Set(static_cast<double>(open)); }
 
 std::string Metrics::serialize() const {

@@ -21,7 +21,7 @@ public:
     void request(std::string_view transaction, int status, std::chrono::nanoseconds latency);
     void recryption();
     void store_appends(std::uint64_t total);
-    void audit_records(std::uint64_t total);
+    void audit(std::uint64_t frames, std::uint64_t records_written);
     void connections(std::int64_t open);
     /// Every metric, text format 0.0.4.
     [[nodiscard]] std::string serialize() const;

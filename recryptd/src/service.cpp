@@ -351,7 +351,6 @@ HttpReply ServiceCore::finish_admin(Call& call, HttpReply r, std::string group_i
     const AuditRecord rec{call.now, call.request.request_id, call.keyid, r.transaction, std::move(group_id), std::move(key),
                           r.status, r.description};
     if (auto a = audit_.record(rec); !a) return reply(r.transaction, 503, "the audit log cannot be written");
-    metrics_.audit_records(audit_.records());
     metrics_.store_appends(store_.appends());
     return r;
 }

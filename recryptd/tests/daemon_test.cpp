@@ -5,6 +5,9 @@
 #include <recrypt/client.hpp>
 
 #include <dare/container.hpp>
+#include <dare/json.hpp>
+
+#include "audit.hpp"
 
 #include "daemon_harness.hpp"
 
@@ -377,12 +380,18 @@ TEST_CASE("state and audit log survive SIGKILL, with every acknowledged write th
     });
     REQUIRE_OK(report);
     std::size_t recryptions = 0;
+    std::size_t records = 0;
     for (std::uint64_t i = 1; i < audit.frames(); ++i) {
         const auto f = audit.read(i).value();
         if (f.is_meta) continue;
+        CHECK(f.meta.content_type == recryptd::AuditLog::kRecordsType);
         const std::string text(f.payload.begin(), f.payload.end());
-        if (text.find("\"RecryptData\"") != std::string::npos) ++recryptions;
-        CHECK(text.find("RecryptionKey") == std::string::npos);
+        for (const std::string_view record : recryptd::AuditLog::records_of(text)) {
+            ++records;
+            REQUIRE_OK(dare::parse_json(record));  // each line one JSON object
+            if (record.find("\"RecryptData\"") != std::string_view::npos) ++recryptions;
+            CHECK(record.find("RecryptionKey") == std::string_view::npos);
+        }
     }
     CHECK(recryptions >= 6);  // five before the kill, one after
     // and the tool agrees; a changed record is caught
@@ -405,5 +414,5 @@ TEST_CASE("state and audit log survive SIGKILL, with every acknowledged write th
     const auto [rc2, out2] = run(std::string(RECRYPT_BINARY) + " audit verify " + data + "/audit.dare");
     CHECK(rc2 != 0);
     CHECK(out2.find("recrypt: ") == 0);
-    CHECK(audit.frames() - 1 >= static_cast<std::uint64_t>(acknowledged) + 1);  // and the RecryptData after the restart
+    CHECK(records >= static_cast<std::size_t>(acknowledged) + 1);  // every acknowledged write, and the RecryptData after the restart
 }

@@ -1,5 +1,6 @@
 // recrypt audit verify|list: check and read a recryptd audit log (DATA/audit.dare), a Merkle
 // DARE container whose apex the service signs (docs/recryptd.md).
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,23 @@ Result<dare::Container> open_log(const std::string& file) {
 }
 }  // namespace
 
+// Every record, in order. recryptd writes the records of one sync as one frame, one JSON object
+// a line (application/mmm-recrypt-audit+jsonl); older logs hold one record per frame.
+Result<void> for_each_record(const dare::Container& log, const std::function<Result<void>(std::string_view)>& fn) {
+    for (std::uint64_t i = 1; i < log.frames(); ++i) {
+        MESH_ASSIGN_OR_RETURN(const dare::ContainerFrame f, log.read(i));
+        if (f.is_meta) continue;
+        std::string_view rest(reinterpret_cast<const char*>(f.payload.data()), f.payload.size());
+        while (!rest.empty()) {
+            const auto nl = rest.find('\n');
+            if (const std::string_view line = rest.substr(0, nl); !line.empty()) MESH_TRY(fn(line));
+            if (nl == std::string_view::npos) break;
+            rest.remove_prefix(nl + 1);
+        }
+    }
+    return mesh::ok();
+}
+
 void add_audit_commands(CLI::App& app, Context& ctx) {
     auto* audit = app.add_subcommand("audit", "Check and read a recryptd audit log");
     audit->require_subcommand(1);
@@ -63,10 +81,15 @@ void add_audit_commands(CLI::App& app, Context& ctx) {
                 if (kid == signer.kid()) return signer;
                 return std::nullopt;
             }));
-            std::string line = std::to_string(r.frames - 1) + " records verified; " + std::to_string(r.signatures) +
-                               " signed by the service, the last at record " + std::to_string(r.signed_upto);
+            std::uint64_t records = 0;
+            MESH_TRY(for_each_record(log, [&](std::string_view) {
+                ++records;
+                return mesh::ok();
+            }));
+            std::string line = std::to_string(records) + " records verified in " + std::to_string(r.frames - 1) + " frames; " +
+                               std::to_string(r.signatures) + " signed by the service, the last at frame " + std::to_string(r.signed_upto);
             if (r.signed_upto + 1 < r.frames) {
-                line += "; records " + std::to_string(r.signed_upto + 1) + "-" + std::to_string(r.frames - 1) +
+                line += "; frames " + std::to_string(r.signed_upto + 1) + "-" + std::to_string(r.frames - 1) +
                         " are not signed yet (covered by the digests only)";
             }
             return print_line(line);
@@ -79,12 +102,7 @@ void add_audit_commands(CLI::App& app, Context& ctx) {
         c->add_option("FILE", *file, "audit log")->required();
         c->callback(ctx.bind("audit list", [file]() -> Result<void> {
             MESH_ASSIGN_OR_RETURN(const dare::Container log, open_log(*file));
-            for (std::uint64_t i = 1; i < log.frames(); ++i) {
-                MESH_ASSIGN_OR_RETURN(const dare::ContainerFrame f, log.read(i));
-                if (f.is_meta) continue;
-                MESH_TRY(print_line(std::string(f.payload.begin(), f.payload.end())));
-            }
-            return mesh::ok();
+            return for_each_record(log, [](std::string_view record) { return print_line(std::string(record)); });
         }));
     }
 }
