@@ -57,6 +57,17 @@ std::string AuditLog::to_text(const AuditRecord& r) {
     return out;
 }
 
+AuditLog::AdaptiveMutex::AdaptiveMutex() {
+    pthread_mutexattr_t a;
+    ::pthread_mutexattr_init(&a);
+    ::pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+    ::pthread_mutex_init(&m_, &a);
+    ::pthread_mutexattr_destroy(&a);
+}
+AuditLog::AdaptiveMutex::~AdaptiveMutex() { ::pthread_mutex_destroy(&m_); }
+void AuditLog::AdaptiveMutex::lock() { ::pthread_mutex_lock(&m_); }
+void AuditLog::AdaptiveMutex::unlock() { ::pthread_mutex_unlock(&m_); }
+
 std::vector<std::string_view> AuditLog::records_of(std::string_view payload) {
     std::vector<std::string_view> out;
     while (!payload.empty()) {

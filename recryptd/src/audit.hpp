@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <pthread.h>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -78,8 +79,22 @@ private:
     dare::Container container_;
     std::atomic<bool> healthy_{true};
     std::atomic<std::uint64_t> records_written_{0};
-    std::mutex m_;
-    std::condition_variable cv_;
+    // Every request thread takes m_ for a moment to queue its record: a mutex that spins briefly
+    // before sleeping keeps those moments out of the kernel.
+    class AdaptiveMutex {
+    public:
+        AdaptiveMutex();
+        ~AdaptiveMutex();
+        AdaptiveMutex(const AdaptiveMutex&) = delete;
+        AdaptiveMutex& operator=(const AdaptiveMutex&) = delete;
+        void lock();
+        void unlock();
+
+    private:
+        pthread_mutex_t m_;
+    };
+    AdaptiveMutex m_;
+    std::condition_variable_any cv_;
     struct Waiting {
         std::string text;                 // the record's JSON
         std::function<void(bool)> done;

@@ -193,7 +193,7 @@ private:
         // The response may come later from another thread (RecryptData waits for its audit
         // record's sync): it is carried back to this connection's strand.
         Respond respond = [self = shared_from_this()](HttpReply r) {
-            asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->respond(std::move(r)); });
+            asio::defer(self->stream_.get_executor(), [self, r = std::move(r)]() mutable { self->respond(std::move(r)); });
         };
         try {
             server_.handler(info_, req.body(), std::move(respond));
