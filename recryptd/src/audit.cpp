@@ -120,12 +120,16 @@ void AuditLog::syncer() {
         cv_.wait(lock, [this] { return stop_ || !waiting_.empty(); });
         if (waiting_.empty()) return;  // stopping, nothing left
         if (commit_delay_.count() > 0 && !stop_) {
-            // let the requests arriving meanwhile share this write and sync (record_async does
-            // not wake this thread while records are waiting)
-            cv_.wait_for(lock, commit_delay_, [this] { return stop_; });
+            // Let the requests arriving meanwhile share this write and sync (record_async does
+            // not wake this thread while records are waiting). How long follows the load: the
+            // delay is a sixteenth of the maximum per record of the previous batch, so a lone
+            // request waits little and a busy service writes large batches.
+            const auto delay = std::min(commit_delay_, commit_delay_ * static_cast<std::int64_t>(last_batch_) / 16);
+            cv_.wait_for(lock, delay, [this] { return stop_; });
         }
         std::vector<Waiting> batch;
         batch.swap(waiting_);
+        last_batch_ = batch.size();
         const Completer completer = completer_;
         lock.unlock();
         // One frame for the batch: its records as JSON Lines. One write, then one fdatasync.

@@ -43,8 +43,9 @@ struct AuditRecord {
 
 class AuditLog {
 public:
-    /// `commit_delay`: how long the syncer waits for more records before a sync (trades a little
-    /// latency for fewer syncs under load; 0: sync at once).
+    /// `commit_delay`: the longest the syncer waits for more records before a sync (trades a
+    /// little latency for fewer syncs under load; it waits less after small batches; 0: sync at
+    /// once).
     static mesh::Result<std::unique_ptr<AuditLog>> open(const std::string& path, const dare::SignaturePrivateKey& signer,
                                                         std::uint64_t sign_every,
                                                         std::chrono::microseconds commit_delay = std::chrono::microseconds(0));
@@ -104,6 +105,7 @@ private:
     Completer completer_;
     bool stop_ = false;
     std::chrono::microseconds commit_delay_;
+    std::size_t last_batch_ = 1;  // records in the previous sync (under m_)
     std::thread syncer_;
 };
 
