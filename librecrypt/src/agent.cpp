@@ -126,7 +126,8 @@ Result<void> RecryptionService::set_status(std::string_view group_kid, std::stri
 
 // The entry's group key and recryption key (copied under the lock), its keys when asked for.
 Result<RecryptionService::Partial> RecryptionService::partial_of(std::string_view group_kid, std::string_view member_kid,
-                                                                const Point& t, std::vector<dare::Json>* keys) const {
+                                                                std::span<const std::uint8_t, dare::kPointBytes> t,
+                                                                std::vector<dare::Json>* keys) const {
     std::optional<Point> group;
     std::optional<Scalar> r;
     {
@@ -141,18 +142,27 @@ Result<RecryptionService::Partial> RecryptionService::partial_of(std::string_vie
         r.emplace(it->second.recryption_key.clone());
         if (keys != nullptr) *keys = it->second.decryption_keys;
     }
-    MESH_ASSIGN_OR_RETURN(dare::SharedPoint p, service_partial(*r, t));  // outside the lock
-    return Partial{std::move(p), *group};
+    auto p = r->times_encoded(t);  // outside the lock; decodes T, refusing what is not a group element
+    if (!p) {
+        if (p.error().code == Errc::malformed) return fail(Errc::malformed, "EphemeralKey: " + p.error().message);
+        return std::move(p).error();
+    }
+    return Partial{std::move(p).value(), *group};
 }
 
 Result<RecryptReply> RecryptionService::recrypt(std::string_view group_kid, std::string_view member_kid, const Point& t) {
     std::vector<dare::Json> keys;
-    MESH_ASSIGN_OR_RETURN(Partial p, partial_of(group_kid, member_kid, t, &keys));
+    MESH_ASSIGN_OR_RETURN(Partial p, partial_of(group_kid, member_kid, t.bytes(), &keys));
     return RecryptReply{std::move(p.partial), std::move(keys), p.group_key};
 }
 
 Result<RecryptionService::Partial> RecryptionService::partial(std::string_view group_kid, std::string_view member_kid,
                                                              const Point& t) const {
+    return partial_of(group_kid, member_kid, t.bytes(), nullptr);
+}
+
+Result<RecryptionService::Partial> RecryptionService::partial(std::string_view group_kid, std::string_view member_kid,
+                                                             std::span<const std::uint8_t, dare::kPointBytes> t) const {
     return partial_of(group_kid, member_kid, t, nullptr);
 }
 

@@ -71,6 +71,17 @@ Result<Point> Scalar::public_point() const {
     return k.public_key();
 }
 
+Result<dare::SharedPoint> Scalar::times_encoded(std::span<const std::uint8_t, dare::kPointBytes> p) const {
+    if (is_zero()) return fail(Errc::invalid_argument, "scalar: zero");
+    dare::SharedPoint out;
+    // fails on a non-canonical encoding, on a point not in the group, and when the product is the
+    // identity (T the identity: r is never zero)
+    if (crypto_scalarmult_ristretto255(out.expose_secret_mut().data(), s_.expose_secret().data(), p.data()) != 0) {
+        return fail(Errc::malformed, "ristretto255: not the canonical encoding of a group element other than the identity");
+    }
+    return out;
+}
+
 Result<dare::SharedPoint> Scalar::times(const Point& p) const {
     if (is_zero()) return fail(Errc::invalid_argument, "scalar: zero");
     dare::SharedPoint out;

@@ -330,8 +330,10 @@ Result<Request> request_from_json(const Json& j) {
             MESH_ASSIGN_OR_RETURN(std::string member, udf_field(r, "MemberUDF"));
             MESH_ASSIGN_OR_RETURN(std::string member_key, udf_field(r, "MemberKeyUDF"));
             MESH_ASSIGN_OR_RETURN(std::string group_key, udf_field(r, "GroupKeyID"));
-            MESH_ASSIGN_OR_RETURN(const Point t, point_field(r, "EphemeralKey"));
-            out = RecryptDataRequest{std::move(member), std::move(member_key), std::move(group_key), t};
+            MESH_ASSIGN_OR_RETURN(const mesh::Bytes t, r.fixed_bytes("EphemeralKey", dare::kPointBytes));
+            RecryptDataRequest rd{std::move(member), std::move(member_key), std::move(group_key), {}};
+            std::copy(t.begin(), t.end(), rd.ephemeral_key.begin());
+            out = std::move(rd);
             break;
         }
     }
@@ -362,7 +364,7 @@ Json to_json(const Request& req) {
                 body = JsonObject{{"MemberUDF", Json(r.member_udf)},
                                   {"MemberKeyUDF", Json(r.member_key_udf)},
                                   {"GroupKeyID", Json(r.group_key_id)},
-                                  {"EphemeralKey", b64(r.ephemeral_key.bytes())}};
+                                  {"EphemeralKey", b64(r.ephemeral_key)}};
             }
         },
         req);

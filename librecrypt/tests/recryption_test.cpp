@@ -1,5 +1,6 @@
 #include <mesh_test/support.hpp>
 
+#include <algorithm>
 #include <functional>
 
 #include <recrypt/agent.hpp>
@@ -352,4 +353,30 @@ TEST_CASE("the service refuses duplicates and entries for another key", "[recryp
     CHECK(idx.member_udf == "MPROFILE");
     CHECK(idx.encryption_key_udf == other.kid());
     CHECK_ERRC(service.combined(g.kid(), other.kid()), Errc::not_found);
+}
+
+TEST_CASE("the service's partial on T as received refuses what is not a group element, naming EphemeralKey", "[recrypt][unit]") {
+    mesh::test::SeededRandom rng(17);
+    RecryptionService service;
+    const GroupKey group = GroupKey::generate(rng);
+    const auto member = dare::PrivateKey::generate(rng);
+    auto entry = recrypt::make_member_entry(group, member.public_key(), rng).value();
+    const std::string member_kid = entry.member_key_udf;
+    REQUIRE_OK(service.add_entry(group.public_key(), std::move(entry)));
+    const auto t = dare::PrivateKey::generate(rng).public_key();
+    const auto good = service.partial(group.kid(), member_kid, recrypt::to_array(t));
+    REQUIRE_OK(good);
+    // the same as on the checked point
+    const auto checked = service.partial(group.kid(), member_kid, t);
+    REQUIRE_OK(checked);
+    CHECK(std::ranges::equal(good->partial.expose_secret(), checked->partial.expose_secret()));
+    recrypt::PointBytes identity{};
+    recrypt::PointBytes all_ff{};
+    all_ff.fill(0xff);
+    for (const auto& bad : {identity, all_ff}) {
+        const auto r = service.partial(group.kid(), member_kid, bad);
+        CHECK_ERRC(r, mesh::Errc::malformed);
+        CHECK(r.error().message.starts_with("EphemeralKey: "));
+    }
+    CHECK_ERRC(service.partial(group.kid(), "MAAA-AAAA", recrypt::to_array(t)), mesh::Errc::not_found);
 }

@@ -27,6 +27,11 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+// A connection's executor is its strand, by its concrete type: Beast's default tcp_stream holds
+// a type-erased executor, whose copies and property queries showed up on the request path.
+using Strand = asio::strand<asio::io_context::executor_type>;
+using Stream = beast::basic_stream<tcp, Strand>;
+using Socket = Stream::socket_type;
 using mesh::Errc;
 using mesh::fail;
 
@@ -98,7 +103,7 @@ struct HttpServer::Impl {
 namespace {
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(tcp::socket socket, HttpServer::Impl& server, std::uint64_t id)
+    Session(Socket socket, HttpServer::Impl& server, std::uint64_t id)
         : stream_(std::move(socket)), server_(server), id_(id) {
         beast::error_code ec;
         const auto ep = stream_.socket().remote_endpoint(ec);
@@ -250,11 +255,11 @@ private:
 
     void close() {
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        stream_.socket().shutdown(Socket::shutdown_both, ec);
         stream_.socket().close(ec);
     }
 
-    beast::tcp_stream stream_;
+    Stream stream_;
     HttpServer::Impl& server_;
     std::uint64_t id_;
     std::string peer_;
@@ -269,7 +274,7 @@ private:
 }  // namespace
 
 void HttpServer::Impl::accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(asio::make_strand(ioc.get_executor()), [this](beast::error_code ec, Socket socket) {
         if (ec) {
             if (ec == asio::error::operation_aborted || draining) return;
             log::event(log::Level::warn, "accept failed: " + ec.message());

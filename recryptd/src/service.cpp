@@ -608,8 +608,10 @@ void ServiceCore::recrypt_data(Call& call, const recrypt::RecryptDataRequest& r,
             if (allowed) {
                 auto rep = core_.partial(r.group_key_id, r.member_key_udf, r.ephemeral_key);
                 if (!rep) {
-                    out = reply(tx, rep.error().code == Errc::not_found ? 404 : rep.error().code == Errc::permission_denied ? 403 : 400,
-                                rep.error().code == Errc::permission_denied ? rep.error().message : "recryption failed");
+                    const Errc c = rep.error().code;
+                    // a bad EphemeralKey says so; other crypto failures stay generic
+                    out = reply(tx, c == Errc::not_found ? 404 : c == Errc::permission_denied ? 403 : 400,
+                                c == Errc::permission_denied || c == Errc::malformed ? rep.error().message : "recryption failed");
                 } else {
                     out.status = 201;
                     out.transaction = std::string(tx);

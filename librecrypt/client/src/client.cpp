@@ -117,7 +117,7 @@ Result<RecryptDataResponse> Client::recrypt_data(const RecryptDataRequest& reque
 
 Result<RecryptReply> Client::recrypt(std::string_view group_kid, std::string_view member_kid, const Point& t) {
     MESH_ASSIGN_OR_RETURN(RecryptDataResponse r,
-                          recrypt_data(RecryptDataRequest{member_udf_, std::string(member_kid), std::string(group_kid), t}));
+                          recrypt_data(RecryptDataRequest{member_udf_, std::string(member_kid), std::string(group_kid), to_array(t)}));
     if (r.encryption_key->kid() != group_kid) {
         return fail(Errc::malformed, "service: RecryptData answered for another group key");
     }

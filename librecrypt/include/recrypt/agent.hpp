@@ -90,6 +90,10 @@ public:
         Point group_key;
     };
     mesh::Result<Partial> partial(std::string_view group_kid, std::string_view member_kid, const Point& t) const;
+    /// partial() on T as received (RecryptDataRequest::ephemeral_key): malformed, naming
+    /// EphemeralKey, unless it encodes a group element other than the identity.
+    mesh::Result<Partial> partial(std::string_view group_kid, std::string_view member_kid,
+                                  std::span<const std::uint8_t, dare::kPointBytes> t) const;
     [[nodiscard]] std::size_t size() const;
 
 private:
@@ -101,8 +105,8 @@ private:
         MemberStatus status;
     };
     static std::string key_of(std::string_view group_kid, std::string_view member_kid);
-    mesh::Result<Partial> partial_of(std::string_view group_kid, std::string_view member_kid, const Point& t,
-                                     std::vector<dare::Json>* keys) const;
+    mesh::Result<Partial> partial_of(std::string_view group_kid, std::string_view member_kid,
+                                     std::span<const std::uint8_t, dare::kPointBytes> t, std::vector<dare::Json>* keys) const;
     mutable std::mutex m_;
     std::unordered_map<std::string, Stored> entries_;
 };

@@ -42,6 +42,9 @@ public:
     [[nodiscard]] mesh::Result<Point> public_point() const;
     /// s·P; invalid_argument if s is zero.
     [[nodiscard]] mesh::Result<dare::SharedPoint> times(const Point& p) const;
+    /// times() on an encoding not yet checked: malformed unless it is a canonical encoding of a
+    /// group element other than the identity (libsodium decodes it as part of the product).
+    [[nodiscard]] mesh::Result<dare::SharedPoint> times_encoded(std::span<const std::uint8_t, dare::kPointBytes> p) const;
     /// As a DARE private key (not zero).
     [[nodiscard]] mesh::Result<dare::PrivateKey> to_private_key() const;
 

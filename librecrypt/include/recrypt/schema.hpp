@@ -8,6 +8,8 @@
 // Thread-safety: values. Errors: malformed, unsupported (unknown transaction), limit_exceeded.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -86,12 +88,23 @@ struct GetGroupRequest { std::string group_id; };
 struct AddMemberRequest { std::string group_id; std::vector<MemberEntry> members; };
 struct UpdateMemberRequest { std::string group_id; std::vector<MemberEntry> members; };
 struct GetKeyRequest { std::string group_id; };
+using PointBytes = std::array<std::uint8_t, dare::kPointBytes>;
+inline PointBytes to_array(const Point& p) {
+    PointBytes b{};
+    std::copy(p.bytes().begin(), p.bytes().end(), b.begin());
+    return b;
+}
+
 struct RecryptDataRequest {
     std::string member_udf;      ///< "MemberUDF": the requester's profile
     std::string member_key_udf;  ///< "MemberKeyUDF": which of the member's keys
     std::string group_key_id;    ///< "GroupKeyID": kid of the group key the data is under (the
                                  ///< service finds the group from it: CombinedToGroup)
-    Point ephemeral_key;         ///< "EphemeralKey": T (the seeds leave it out)
+    /// "EphemeralKey": T (the seeds leave it out), as sent. Its length is checked when parsed,
+    /// not whether it encodes a group element: the service's multiplication decodes it anyway
+    /// and refuses a non-canonical encoding or the identity (RecryptionService::partial,
+    /// malformed), so a hostile T is still refused, with one decoding instead of two.
+    PointBytes ephemeral_key{};
 };
 
 using Request = std::variant<HelloRequest, CreateGroupRequest, UpdateGroupRequest, GetGroupRequest,
