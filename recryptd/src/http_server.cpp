@@ -27,11 +27,13 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-// A connection's executor is its strand, by its concrete type: Beast's default tcp_stream holds
-// a type-erased executor, whose copies and property queries showed up on the request path.
+// A connection's executor is its strand, by its concrete type (not a type-erased executor).
+// Timeouts are deadlines kept by the connection and enforced by one timer for the whole server
+// (Impl::sweep): Beast's tcp_stream arms, cancels and completes a timer around every read and
+// write, which cost more scheduler work per request than the reads and writes themselves.
 using Strand = asio::strand<asio::io_context::executor_type>;
-using Stream = beast::basic_stream<tcp, Strand>;
-using Socket = Stream::socket_type;
+using Socket = asio::basic_stream_socket<tcp, Strand>;
+using Clock = std::chrono::steady_clock;
 using mesh::Errc;
 using mesh::fail;
 
@@ -83,13 +85,21 @@ struct HttpServer::Impl {
     asio::io_context ioc;
     tcp::acceptor acceptor;
     asio::steady_timer drain_timer;
+    asio::steady_timer sweep_timer;
 
     Impl(const Config& c, RequestHandler h, Metrics& m)
         : config(c), handler(std::move(h)), metrics(m), ioc(static_cast<int>(c.threads)), acceptor(asio::make_strand(ioc)),
-          drain_timer(ioc) {}
+          drain_timer(ioc), sweep_timer(ioc) {}
 
     void accept();
     void begin_drain();
+    void sweep();
+    // How often deadlines are checked: a quarter of the shortest timeout, 10 ms to 250 ms.
+    [[nodiscard]] Clock::duration sweep_interval() const {
+        const auto shortest = std::min({config.idle_timeout, config.header_timeout, config.write_timeout});
+        return std::clamp<Clock::duration>(std::chrono::duration_cast<Clock::duration>(shortest) / 4, std::chrono::milliseconds(10),
+                                           std::chrono::milliseconds(250));
+    }
     void forget(std::uint64_t id) {
         const std::lock_guard lock(sessions_m);
         sessions.erase(id);
@@ -106,7 +116,7 @@ public:
     Session(Socket socket, HttpServer::Impl& server, std::uint64_t id)
         : stream_(std::move(socket)), server_(server), id_(id) {
         beast::error_code ec;
-        const auto ep = stream_.socket().remote_endpoint(ec);
+        const auto ep = stream_.remote_endpoint(ec);
         peer_ = ec ? "?" : ep.address().to_string();
     }
     ~Session() {
@@ -123,6 +133,18 @@ public:
         });
     }
 
+    // From the sweep (any thread): if this connection's deadline has passed, close it on its
+    // strand; its pending read or write then ends with operation_aborted, seen as a timeout.
+    void check_deadline(Clock::time_point now) {
+        if (deadline_.load(std::memory_order_relaxed) > now.time_since_epoch().count()) return;
+        asio::post(stream_.get_executor(), [self = shared_from_this()] {
+            if (self->deadline_.load(std::memory_order_relaxed) > Clock::now().time_since_epoch().count()) return;  // moved meanwhile
+            self->timed_out_ = true;
+            self->no_deadline();
+            self->close();
+        });
+    }
+
     // Over the connection limit: a short 503 and close.
     void refuse() {
         auto res = std::make_shared<http::response<http::string_body>>(http::status::service_unavailable, 11);
@@ -130,7 +152,7 @@ public:
         res->set(http::field::connection, "close");
         res->body() = R"({"ErrorResponse":{"Status":503,"StatusDescription":"too many connections"}})";
         res->prepare_payload();
-        stream_.expires_after(server_.config.write_timeout);
+        set_deadline(server_.config.write_timeout);
         http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, std::size_t) { self->close(); });
     }
 
@@ -140,7 +162,7 @@ private:
         idle_ = true;
         if (server_.draining) return close();
         if (buffer_.size() > 0) return read_request();
-        stream_.expires_after(server_.config.idle_timeout);
+        set_deadline(server_.config.idle_timeout);
         stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
             if (ec) return self->close();
             self->buffer_.commit(n);
@@ -154,7 +176,7 @@ private:
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.config.max_header_bytes));
         parser_->body_limit(server_.config.max_body_bytes);
-        stream_.expires_after(server_.config.header_timeout);
+        set_deadline(server_.config.header_timeout);
         started_ = std::chrono::steady_clock::now();
         http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
             self->on_read(ec, n);
@@ -162,8 +184,9 @@ private:
     }
 
     void on_read(beast::error_code ec, std::size_t bytes) {
+        no_deadline();  // the request is in: no timeout while it is answered
         if (ec == http::error::end_of_stream || ec == asio::error::eof) return close();
-        if (ec == beast::error::timeout) {
+        if (timed_out_) {
             log::event(log::Level::info, "slow client cut off: " + peer_);
             return close();
         }
@@ -246,7 +269,7 @@ private:
         res->body() = std::move(r.body);
         res->prepare_payload();
         if (head || r.status == 304) res->body().clear();
-        stream_.expires_after(server_.config.write_timeout);
+        set_deadline(server_.config.write_timeout);
         http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
             if (ec || !keep_alive) return self->close();
             self->wait_request();
@@ -255,11 +278,19 @@ private:
 
     void close() {
         beast::error_code ec;
-        stream_.socket().shutdown(Socket::shutdown_both, ec);
-        stream_.socket().close(ec);
+        stream_.shutdown(Socket::shutdown_both, ec);
+        stream_.close(ec);
     }
 
-    Stream stream_;
+    template <class Duration>
+    void set_deadline(Duration d) {
+        deadline_.store((Clock::now() + d).time_since_epoch().count(), std::memory_order_relaxed);
+    }
+    void no_deadline() { deadline_.store(Clock::time_point::max().time_since_epoch().count(), std::memory_order_relaxed); }
+
+    Socket stream_;
+    std::atomic<Clock::rep> deadline_{Clock::time_point::max().time_since_epoch().count()};
+    bool timed_out_ = false;
     HttpServer::Impl& server_;
     std::uint64_t id_;
     std::string peer_;
@@ -296,6 +327,24 @@ void HttpServer::Impl::accept() {
             s->start();
         }
         accept();
+    });
+}
+
+void HttpServer::Impl::sweep() {
+    sweep_timer.expires_after(sweep_interval());
+    sweep_timer.async_wait([this](beast::error_code ec) {
+        if (ec) return;
+        const auto now = Clock::now();
+        std::vector<std::shared_ptr<Session>> live;
+        {
+            const std::lock_guard lock(sessions_m);
+            live.reserve(sessions.size());
+            for (auto& [id, w] : sessions) {
+                if (auto s = w.lock()) live.push_back(std::move(s));
+            }
+        }
+        for (auto& s : live) s->check_deadline(now);
+        sweep();
     });
 }
 
@@ -360,6 +409,7 @@ void HttpServer::run() {
         if (!ec) s.begin_drain();
     });
     s.accept();
+    s.sweep();
     std::vector<std::thread> workers;
     for (unsigned i = 1; i < s.config.threads; ++i) workers.emplace_back([&s] { s.ioc.run(); });
     s.ioc.run();
