@@ -138,8 +138,8 @@ void AuditLog::syncer() {
             lines += w.text;
             lines += '\n';
         }
-        const std::span<const std::uint8_t> payload[] = {mesh::as_bytes(lines)};
-        const bool ok = container_.append_all(payload, dare::ContentMeta::of_type(kRecordsType)).has_value() &&
+        // (a failed append cuts the file back, so no part of the frame stays)
+        const bool ok = container_.append(mesh::as_bytes(lines), dare::ContentMeta::of_type(kRecordsType)).has_value() &&
                         container_.sync().has_value();
         if (ok) records_written_ += batch.size();
         healthy_ = ok;  // healthy again once a write and sync work
