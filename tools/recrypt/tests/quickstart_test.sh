@@ -4,7 +4,7 @@
 # marked "# fails" must fail with one line on stderr; "# prints: X" must print X; the rest must
 # succeed. Usage: quickstart_test.sh QUICKSTART.md PATH/TO/recrypt PATH/TO/recryptd
 set -u
-doc=$1
+doc=$(realpath "$1")
 RECRYPT=$(realpath "$2")
 RECRYPTD=$(realpath "$3")
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +19,7 @@ URL=$(sed -n 's/^recryptd: listening on //p' "$WORK/recryptd.out")
 sleep 0.5
 
 recrypt() { "$RECRYPT" "$@"; }
+cd "$WORK" || exit 1   # the commands write files (plan.txt, --home alice): keep them out of the tree
 # the lines of the sh blocks, without the first block (./scripts/run)
 mapfile -t lines < <(awk '/^```sh/{block++; inside=1; next} /^```/{inside=0; next} inside && block > 1' "$doc")
 [ "${#lines[@]}" -gt 15 ] && ok || bad "quickstart has ${#lines[@]} command lines"
