@@ -92,30 +92,23 @@ Result<dare::Agreement> MemberAgent::agree(const dare::RecipientEntry& r) {
     return dare::Agreement{std::move(*s), *key};
 }
 
-std::string RecryptionService::key_of(std::string_view group_kid, std::string_view member_kid) {
-    std::string k(group_kid);
-    k.push_back('$');
-    k.append(member_kid);
-    return k;
-}
-
 Result<void> RecryptionService::add_entry(const Point& group_key, UserDecryptionEntry entry, std::string group_id,
                                           std::string member_udf) {
     if (entry.encryption_key_udf != group_key.kid()) {
         return fail(Errc::invalid_argument, "recrypt: the entry is for another group key");
     }
-    const std::string k = key_of(entry.encryption_key_udf, entry.member_key_udf);
+    mesh::PairKey k(entry.encryption_key_udf, entry.member_key_udf);
     const std::lock_guard lock(m_);
     if (entries_.contains(k)) return fail(Errc::already_exists, "recrypt: an entry for this member key exists");
     CombinedToGroup index{entry.encryption_key_udf, entry.member_key_udf, std::move(member_udf), std::move(group_id)};
-    entries_.emplace(k, Stored{std::move(index), group_key, std::move(entry.recryption_key),
+    entries_.emplace(std::move(k), Stored{std::move(index), group_key, std::move(entry.recryption_key),
                                std::move(entry.decryption_keys), MemberStatus::active});
     return mesh::ok();
 }
 
 Result<void> RecryptionService::set_status(std::string_view group_kid, std::string_view member_kid, MemberStatus status) {
     const std::lock_guard lock(m_);
-    const auto it = entries_.find(key_of(group_kid, member_kid));
+    const auto it = entries_.find(mesh::PairKeyView(group_kid, member_kid));
     if (it == entries_.end()) return fail(Errc::not_found, "recrypt: no such member entry");
     if (it->second.status == MemberStatus::revoked && status != MemberStatus::revoked) {
         return fail(Errc::permission_denied, "recrypt: a revoked entry stays revoked");
@@ -132,7 +125,7 @@ Result<RecryptionService::Partial> RecryptionService::partial_of(std::string_vie
     std::optional<Scalar> r;
     {
         const std::lock_guard lock(m_);
-        const auto it = entries_.find(key_of(group_kid, member_kid));
+        const auto it = entries_.find(mesh::PairKeyView(group_kid, member_kid));
         if (it == entries_.end()) return fail(Errc::not_found, "recrypt: not a member");
         if (it->second.status != MemberStatus::active) {
             return fail(Errc::permission_denied, it->second.status == MemberStatus::revoked ? "recrypt: membership revoked"
@@ -168,9 +161,15 @@ Result<RecryptionService::Partial> RecryptionService::partial(std::string_view g
 
 Result<CombinedToGroup> RecryptionService::combined(std::string_view group_kid, std::string_view member_kid) const {
     const std::lock_guard lock(m_);
-    const auto it = entries_.find(key_of(group_kid, member_kid));
+    const auto it = entries_.find(mesh::PairKeyView(group_kid, member_kid));
     if (it == entries_.end()) return fail(Errc::not_found, "recrypt: no such member entry");
     return it->second.index;
+}
+
+const CombinedToGroup* RecryptionService::find(std::string_view group_kid, std::string_view member_kid) const {
+    const std::lock_guard lock(m_);
+    const auto it = entries_.find(mesh::PairKeyView(group_kid, member_kid));
+    return it == entries_.end() ? nullptr : &it->second.index;
 }
 
 std::size_t RecryptionService::size() const {

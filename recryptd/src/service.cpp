@@ -52,20 +52,25 @@ std::string etag_of(std::string_view body) {
     return "\"" + mesh::base64url_encode(std::span(d).first(16)) + "\"";
 }
 
-// An entry's DecryptionKey list as JSON text, kept so RecryptData does not rebuild it.
-std::string keys_json(const recrypt::UserDecryptionEntry& e) {
-    return dare::to_json(dare::Json(dare::JsonArray(e.decryption_keys.begin(), e.decryption_keys.end())));
+// What follows Partial in an entry's RecryptData answer (its DecryptionKey list and the group
+// key), kept as text so RecryptData does not rebuild it.
+std::string reply_tail(const recrypt::UserDecryptionEntry& e, const recrypt::Point& group_key) {
+    std::string t = R"(","DecryptionKey":)";
+    t += dare::to_json(dare::Json(dare::JsonArray(e.decryption_keys.begin(), e.decryption_keys.end())));
+    t += R"(,"EncryptionKey":")";
+    t += mesh::base64url_encode(group_key.bytes());
+    t += R"("}})";
+    return t;
 }
 
 // The RecryptData success body, written directly (the hot path).
-std::string recrypt_body(const dare::SharedPoint& partial, const std::string& keys_text, const recrypt::Point& group_key) {
-    std::string b = R"({"RecryptDataResponse":{"Status":201,"StatusDescription":"Operation completed successfully","Partial":")";
+std::string recrypt_body(const dare::SharedPoint& partial, const std::string& tail) {
+    constexpr std::string_view head = R"({"RecryptDataResponse":{"Status":201,"StatusDescription":"Operation completed successfully","Partial":")";
+    std::string b;
+    b.reserve(head.size() + 44 + tail.size());
+    b += head;
     b += mesh::base64url_encode(partial.expose_secret());
-    b += R"(","DecryptionKey":)";
-    b += keys_text;
-    b += R"(,"EncryptionKey":")";
-    b += mesh::base64url_encode(group_key.bytes());
-    b += R"("}})";
+    b += tail;
     return b;
 }
 
@@ -153,8 +158,8 @@ mesh::Result<void> ServiceCore::load() {
             return mesh::fail(Errc::malformed, "store: entry of an unknown key or member in group " + gid);
         }
         member->second.pairs.emplace_back(e.encryption_key_udf, e.member_key_udf);
-        keys_text_[e.encryption_key_udf + "\n" + e.member_key_udf] = keys_json(e);
         const recrypt::Point group_key = key->second;
+        reply_tails_[mesh::PairKey(e.encryption_key_udf, e.member_key_udf)] = reply_tail(e, group_key);
         return core_.add_entry(group_key, std::move(e), gid, udf);
     };
     return store_.load(v);
@@ -330,8 +335,8 @@ void ServiceCore::apply_member(GroupState& g, const std::string& group_id, Membe
     const std::string udf = m.member_udf;
     for (auto& e : m.entries) {
         slot.pairs.emplace_back(e.encryption_key_udf, e.member_key_udf);
-        keys_text_[e.encryption_key_udf + "\n" + e.member_key_udf] = keys_json(e);
         const recrypt::Point key = g.keys.at(e.encryption_key_udf);  // before e is moved from
+        reply_tails_[mesh::PairKey(e.encryption_key_udf, e.member_key_udf)] = reply_tail(e, key);
         (void)core_.add_entry(key, std::move(e), group_id, udf);     // checked: no duplicate
     }
     m.entries.clear();
@@ -577,7 +582,7 @@ void ServiceCore::recrypt_data(Call& call, const recrypt::RecryptDataRequest& r,
     std::string group_id;
     {
         const std::shared_lock lock(m_);
-        const auto index = core_.combined(r.group_key_id, r.member_key_udf);  // CombinedToGroup: O(1)
+        const recrypt::CombinedToGroup* index = core_.find(r.group_key_id, r.member_key_udf);  // CombinedToGroup: O(1)
         std::optional<std::string> refused;  // 403 with this text
         const auto space = reserve_ != nullptr ? reserve_->check() : mesh::Result<void>(mesh::ok());
         if (space && index) {
@@ -616,7 +621,7 @@ void ServiceCore::recrypt_data(Call& call, const recrypt::RecryptDataRequest& r,
                     out.status = 201;
                     out.transaction = std::string(tx);
                     out.description = "Operation completed successfully";
-                    out.body = recrypt_body(rep->partial, keys_text_.at(r.group_key_id + "\n" + r.member_key_udf), rep->group_key);
+                    out.body = recrypt_body(rep->partial, reply_tails_.find(mesh::PairKeyView(r.group_key_id, r.member_key_udf))->second);
                     metrics_.recryption();
                 }
             }

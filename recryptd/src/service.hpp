@@ -135,7 +135,8 @@ private:
     std::unordered_map<std::string, GroupState> groups_;
     std::unordered_map<std::string, std::pair<dare::SignaturePublicKey, int>> auth_keys_;  // kid -> key, users
     recrypt::RecryptionService core_;  // entries by (group key, member key): CombinedToGroup
-    std::unordered_map<std::string, std::string> keys_text_;  // (group key, member key) -> DecryptionKey JSON
+    // (group key, member key) -> the end of its RecryptData answer (DecryptionKey, EncryptionKey)
+    std::unordered_map<mesh::PairKey, std::string, mesh::PairKeyHash, mesh::PairKeyEqual> reply_tails_;
 
     std::mutex admin_m_;  // one administrative transaction at a time
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <dare/envelope.hpp>
+#include <mesh/pair_key.hpp>
 #include <recrypt/recryption.hpp>
 #include <recrypt/schema.hpp>
 
@@ -80,6 +81,9 @@ public:
                                  std::string member_udf = {});
     /// The index record of a pair; not_found if none.
     mesh::Result<CombinedToGroup> combined(std::string_view group_kid, std::string_view member_kid) const;
+    /// The same without a copy: null if none. Entries are never removed, so the record stays
+    /// valid and unchanged for the service's lifetime.
+    [[nodiscard]] const CombinedToGroup* find(std::string_view group_kid, std::string_view member_kid) const;
     mesh::Result<void> set_status(std::string_view group_kid, std::string_view member_kid, MemberStatus status);
     mesh::Result<RecryptReply> recrypt(std::string_view group_kid, std::string_view member_kid,
                                        const Point& t) override;
@@ -104,11 +108,10 @@ private:
         std::vector<dare::Json> decryption_keys;
         MemberStatus status;
     };
-    static std::string key_of(std::string_view group_kid, std::string_view member_kid);
     mesh::Result<Partial> partial_of(std::string_view group_kid, std::string_view member_kid,
                                      std::span<const std::uint8_t, dare::kPointBytes> t, std::vector<dare::Json>* keys) const;
     mutable std::mutex m_;
-    std::unordered_map<std::string, Stored> entries_;
+    std::unordered_map<mesh::PairKey, Stored, mesh::PairKeyHash, mesh::PairKeyEqual> entries_;  // by (group key, member key)
 };
 
 }  // namespace recrypt
