@@ -10,12 +10,20 @@ namespace recryptd {
 using mesh::Result;
 
 std::string rfc3339(std::int64_t seconds) {
-    const std::time_t t = static_cast<std::time_t>(seconds);
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    // Every audit record asks for the current second: the last one's text is kept per thread
+    // (gmtime_r takes the C library's time-zone lock).
+    thread_local std::int64_t last = -1;
+    thread_local std::string text;
+    if (seconds != last) {
+        const std::time_t t = static_cast<std::time_t>(seconds);
+        std::tm tm{};
+        ::gmtime_r(&t, &tm);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        text = buf;
+        last = seconds;
+    }
+    return text;
 }
 
 namespace {
@@ -121,10 +129,10 @@ void AuditLog::syncer() {
         if (waiting_.empty()) return;  // stopping, nothing left
         if (commit_delay_.count() > 0 && !stop_) {
             // Let the requests arriving meanwhile share this write and sync (record_async does
-            // not wake this thread while records are waiting). How long follows the load: the
-            // delay is a sixteenth of the maximum per record of the previous batch, so a lone
+            // not wake this thread while records are waiting). How long follows the load:
+            // kDelayPerRecord per record of the previous batch, at most commit_delay_, so a lone
             // request waits little and a busy service writes large batches.
-            const auto delay = std::min(commit_delay_, commit_delay_ * static_cast<std::int64_t>(last_batch_) / 16);
+            const auto delay = std::min(commit_delay_, kDelayPerRecord * static_cast<std::int64_t>(last_batch_));
             cv_.wait_for(lock, delay, [this] { return stop_; });
         }
         std::vector<Waiting> batch;

@@ -105,6 +105,7 @@ private:
     Completer completer_;
     bool stop_ = false;
     std::chrono::microseconds commit_delay_;
+    static constexpr std::chrono::microseconds kDelayPerRecord{200};
     std::size_t last_batch_ = 1;  // records in the previous sync (under m_)
     std::thread syncer_;
 };

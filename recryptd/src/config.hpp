@@ -39,7 +39,7 @@ struct Config {
     std::vector<std::string> trusted_proxies;  ///< peers whose X-Forwarded-For / X-Request-ID count
 
     std::uint64_t audit_sign_every = 64;       ///< signed Merkle apex every N audit records
-    std::chrono::microseconds audit_commit_delay{3000};  ///< the syncer waits up to this long for more records
+    std::chrono::microseconds audit_commit_delay{8000};  ///< the syncer waits up to this long for more records
     std::uint64_t min_free_bytes = std::uint64_t{64} << 20;  ///< writes stop (503) below this much free disk; 0: never
 };
 
