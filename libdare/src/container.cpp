@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -1068,11 +1069,18 @@ Result<std::uint64_t> Container::append(std::span<const std::uint8_t> payload, c
 }
 
 Result<std::uint64_t> Container::append_all(std::span<const std::span<const std::uint8_t>> payloads, const ContentMeta& meta) {
+    std::vector<NewFrame> frames;
+    frames.reserve(payloads.size());
+    for (const auto& p : payloads) frames.push_back(NewFrame{p, &meta});
+    return append_all(frames);
+}
+
+Result<std::uint64_t> Container::append_all(std::span<const NewFrame> batch) {
     State& s = *s_;
-    if (payloads.empty()) return fail(Errc::invalid_argument, "container: nothing to append");
-    for (const auto& p : payloads) {
-        if (p.size() > s.options.max_frame_bytes) {
-            return fail(Errc::limit_exceeded, "container: payload of " + std::to_string(p.size()) + " bytes exceeds the limit");
+    if (batch.empty()) return fail(Errc::invalid_argument, "container: nothing to append");
+    for (const auto& f : batch) {
+        if (f.payload.size() > s.options.max_frame_bytes) {
+            return fail(Errc::limit_exceeded, "container: payload of " + std::to_string(f.payload.size()) + " bytes exceeds the limit");
         }
     }
     std::unique_lock writer(s.writer);
@@ -1080,10 +1088,10 @@ Result<std::uint64_t> Container::append_all(std::span<const std::span<const std:
     WriterMark before = mark(s);
     mesh::Bytes all;
     std::vector<FrameInfo> frames;
-    frames.reserve(payloads.size());
-    for (const auto& p : payloads) {
+    frames.reserve(batch.size());
+    for (const auto& f : batch) {
         const std::uint64_t start = s.end;
-        auto frame = encode_next_frame(s, p, &meta, false);
+        auto frame = encode_next_frame(s, f.payload, f.meta, false);
         if (!frame) {
             MESH_TRY(roll_back(s, std::move(before)));
             return std::move(frame).error();
@@ -1098,13 +1106,16 @@ Result<std::uint64_t> Container::append_all(std::span<const std::span<const std:
     const bool index_due = s.options.index_interval > 0 && !s.index_running &&
                            s.next_index - 1 - s.last_index_frame >= s.options.index_interval;
     if (index_due) s.index_running = true;
-    const bool deleted = meta.event == "Delete";
     if (s.options.sync != SyncPolicy::group) {
         if (s.options.sync == SyncPolicy::every_append && ::fdatasync(s.fd) != 0) return fail(Errc::io, errno_text(s.path));
-        for (const auto& f : frames) publish(s, f, meta.unique_id, deleted);
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            publish(s, frames[i], batch[i].meta->unique_id, batch[i].meta->event == "Delete");
+        }
         writer.unlock();
     } else {
-        for (const auto& f : frames) s.pending.push_back(State::Pending{f, meta.unique_id, deleted});
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            s.pending.push_back(State::Pending{frames[i], batch[i].meta->unique_id, batch[i].meta->event == "Delete"});
+        }
         s.written_seq += frames.size();
         const std::uint64_t mine = s.written_seq;
         writer.unlock();
@@ -1377,6 +1388,22 @@ Result<std::uint64_t> Catalog::put(std::string_view id, std::span<const std::uin
     MESH_TRY(check_id(id));
     const auto st = c_.state(id);
     return c_.append(data, object_meta(id, !st || st->deleted ? "New" : "Update", content_type));
+}
+
+Result<std::uint64_t> Catalog::put_all(std::span<const Put> objects) {
+    std::vector<ContentMeta> metas;
+    metas.reserve(objects.size());
+    std::unordered_set<std::string_view> earlier;  // an id put twice is New at most once
+    for (const auto& o : objects) {
+        MESH_TRY(check_id(o.id));
+        const auto st = c_.state(o.id);
+        const bool first_here = earlier.insert(o.id).second;
+        metas.push_back(object_meta(o.id, (!st || st->deleted) && first_here ? "New" : "Update", o.content_type));
+    }
+    std::vector<Container::NewFrame> frames;
+    frames.reserve(objects.size());
+    for (std::size_t i = 0; i < objects.size(); ++i) frames.push_back(Container::NewFrame{objects[i].data, &metas[i]});
+    return c_.append_all(frames);
 }
 
 Result<std::uint64_t> Catalog::remove(std::string_view id) {

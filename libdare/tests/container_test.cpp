@@ -196,6 +196,60 @@ TEST_CASE("a catalog keeps the latest state of each object, across reopening", "
     CHECK(cat.ids() == std::vector<std::string>({"alice", "bob"}));
 }
 
+TEST_CASE("a catalog stores several objects in one write, all of them or none", "[container][unit]") {
+    TempDir dir;
+    const std::string path = dir.file("catalog.dare");
+    {
+        auto c = dare::Container::create(path, dare::ContainerType::chain, kFast).value();
+        dare::Catalog cat(c);
+        REQUIRE_OK(cat.put("alice", mesh::as_bytes("a1")));
+        const std::vector<dare::Catalog::Put> batch = {{"alice", mesh::as_bytes("a2")},
+                                                       {"bob", mesh::as_bytes("b1")},
+                                                       {"bob", mesh::as_bytes("b2")},
+                                                       {"carol", mesh::as_bytes("c1"), "text/plain"}};
+        CHECK(cat.put_all(batch).value() == 2);
+        CHECK(c.frames() == 6);
+        CHECK(c.read(2).value().meta.event == "Update");  // alice was there
+        CHECK(c.read(3).value().meta.event == "New");     // bob, the first time
+        CHECK(c.read(4).value().meta.event == "Update");  // bob again, in the same batch
+        CHECK(c.read(5).value().meta.content_type == "text/plain");
+        CHECK(cat.get("bob").value() == mesh::Bytes{'b', '2'});
+        const std::vector<dare::Catalog::Put> bad_id = {{"dave", mesh::as_bytes("d1")}, {"", mesh::as_bytes("x")}};
+        CHECK_ERRC(cat.put_all(bad_id), Errc::invalid_argument);
+        CHECK_ERRC(cat.put_all({}), Errc::invalid_argument);
+        CHECK(c.frames() == 6);  // nothing of the refused batches
+    }
+    // A write that fails part-way (the file size limit) stores none of the batch; in a child,
+    // as the limit is per process.
+    const auto before = fs::file_size(path);
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        auto c = dare::Container::open(path, kFast).value();
+        dare::Catalog cat(c);
+        const mesh::Bytes big(4096, 0x5a);
+        const std::vector<dare::Catalog::Put> batch = {{"dave", mesh::as_bytes("d1")}, {"erin", big}, {"frank", big}};
+        rlimit lim{};
+        ::getrlimit(RLIMIT_FSIZE, &lim);
+        const rlimit small{static_cast<rlim_t>(before + 2048), lim.rlim_max};
+        ::setrlimit(RLIMIT_FSIZE, &small);
+        const bool refused = !cat.put_all(batch);
+        const bool unchanged = fs::file_size(path) == before && !cat.get("dave") && c.frames() == 6;
+        ::setrlimit(RLIMIT_FSIZE, &lim);
+        const bool then_ok = cat.put_all(batch).has_value() && c.frames() == 9;
+        ::_exit(refused && unchanged && then_ok ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    auto c = dare::Container::open(path, kFast).value();
+    dare::Catalog cat(c);
+    CHECK(cat.ids() == std::vector<std::string>({"alice", "bob", "carol", "dave", "erin", "frank"}));
+    CHECK(c.read(6).value().meta.event == "New");  // dave: the refused batch left no trace
+    REQUIRE_OK(c.verify());
+}
+
 TEST_CASE("a spool keeps messages in order with their latest status", "[container][unit]") {
     TempDir dir;
     auto c = dare::Container::create(dir.file("spool.dare"), dare::ContainerType::digest, kFast).value();

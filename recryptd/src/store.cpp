@@ -72,35 +72,37 @@ public:
         return mesh::ok();
     }
 
+    // The batch's objects in one write: all of them or none (a failed write is cut back), so a
+    // transaction that fails on a full disk leaves no part of itself to be loaded at restart.
     Result<void> save(const Batch& b) override {
         const std::lock_guard lock(m_);
-        dare::Catalog cat(c_);
-        const auto put = [&](const std::string& id, const dare::Json& value) -> Result<void> {
-            const std::string t = text(value);
-            auto r = cat.put(id, mesh::as_bytes(t));
-            if (!r) {
-                healthy_ = false;
-                return std::move(r).error();
-            }
-            ++appends_;
-            return mesh::ok();
-        };
+        std::vector<std::pair<std::string, std::string>> objects;  // id, text
+        objects.reserve(b.groups.size() + b.members.size() + b.entries.size());
         for (const auto* g : b.groups) {
             recrypt::RecryptionGroup meta = recrypt::clone(*g);
             meta.members.clear();
-            MESH_TRY(put(object_id('g', {g->group_id}), dare::Json(dare::JsonObject{{"Group", recrypt::to_json(meta, true)}})));
+            objects.emplace_back(object_id('g', {g->group_id}), text(dare::Json(dare::JsonObject{{"Group", recrypt::to_json(meta, true)}})));
         }
         for (const auto& m : b.members) {
-            MESH_TRY(put(object_id('m', {m.group_id, m.member->member_udf}),
-                         dare::Json(dare::JsonObject{{"GroupID", dare::Json(m.group_id)}, {"Member", recrypt::to_json(*m.member, false)}})));
+            objects.emplace_back(object_id('m', {m.group_id, m.member->member_udf}),
+                                 text(dare::Json(dare::JsonObject{{"GroupID", dare::Json(m.group_id)}, {"Member", recrypt::to_json(*m.member, false)}})));
         }
         for (const auto& e : b.entries) {
             recrypt::MemberEntry holder;
             holder.member_udf = e.member_udf;
             holder.entries.push_back(recrypt::clone(*e.entry));
-            MESH_TRY(put(object_id('e', {e.group_id, e.member_udf, e.entry->encryption_key_udf, e.entry->member_key_udf}),
-                         dare::Json(dare::JsonObject{{"GroupID", dare::Json(e.group_id)}, {"Member", recrypt::to_json(holder, true)}})));
+            objects.emplace_back(object_id('e', {e.group_id, e.member_udf, e.entry->encryption_key_udf, e.entry->member_key_udf}),
+                                 text(dare::Json(dare::JsonObject{{"GroupID", dare::Json(e.group_id)}, {"Member", recrypt::to_json(holder, true)}})));
         }
+        if (objects.empty()) return mesh::ok();
+        std::vector<dare::Catalog::Put> puts;
+        puts.reserve(objects.size());
+        for (const auto& [id, t] : objects) puts.push_back(dare::Catalog::Put{id, mesh::as_bytes(t)});
+        if (auto r = dare::Catalog(c_).put_all(puts); !r) {
+            healthy_ = false;
+            return std::move(r).error();
+        }
+        appends_ += objects.size();
         auto synced = c_.sync();
         healthy_ = synced.has_value();  // a write that works again makes the store healthy again
         return synced;

@@ -126,8 +126,15 @@ public:
     [[nodiscard]] std::uint64_t frames() const;
     /// Appends a frame; returns its index once it is written (and synced, by the policy).
     mesh::Result<std::uint64_t> append(std::span<const std::uint8_t> payload, const ContentMeta& meta);
-    /// Appends one frame per payload, all with `meta`, in one write(2): all of them or, on an error,
-    /// none (the file is cut back). Returns the first one's index; synced by the policy.
+    /// A frame for append_all: its payload and metadata (both outlive the call).
+    struct NewFrame {
+        std::span<const std::uint8_t> payload;
+        const ContentMeta* meta;
+    };
+    /// Appends the frames in one write(2): all of them or, on an error, none (the file is cut
+    /// back). Returns the first one's index; synced by the policy.
+    mesh::Result<std::uint64_t> append_all(std::span<const NewFrame> frames);
+    /// append_all() with one frame per payload, all with `meta`.
     mesh::Result<std::uint64_t> append_all(std::span<const std::span<const std::uint8_t>> payloads, const ContentMeta& meta);
     /// Frame `index` (1 .. frames()-1), its digest checked again.
     mesh::Result<ContainerFrame> read(std::uint64_t index) const;
@@ -186,6 +193,14 @@ public:
     /// Stores `data` as the object's new state (Event New the first time, then Update).
     mesh::Result<std::uint64_t> put(std::string_view id, std::span<const std::uint8_t> data,
                                     std::string_view content_type = "application/json");
+    struct Put {
+        std::string_view id;
+        std::span<const std::uint8_t> data;
+        std::string_view content_type = "application/json";
+    };
+    /// put() for several objects in one write: all of them are stored or, on an error, none.
+    /// Returns the first frame's index.
+    mesh::Result<std::uint64_t> put_all(std::span<const Put> objects);
     /// Marks the object deleted (Event Delete); not_found if it is not there.
     mesh::Result<std::uint64_t> remove(std::string_view id);
     /// The object's latest state; not_found if never stored or deleted.
