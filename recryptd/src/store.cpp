@@ -6,6 +6,7 @@
 #include <dare/json.hpp>
 #include <mesh/bytes.hpp>
 #include <mesh/hash.hpp>
+#include <mesh/secure.hpp>
 
 namespace recryptd {
 using mesh::Errc;
@@ -78,6 +79,14 @@ public:
         const std::lock_guard lock(m_);
         std::vector<std::pair<std::string, std::string>> objects;  // id, text
         objects.reserve(b.groups.size() + b.members.size() + b.entries.size());
+        // entries hold recryption keys in the clear until the container encrypts them: wiped
+        // however save() returns
+        struct Wipe {
+            std::vector<std::pair<std::string, std::string>>& o;
+            ~Wipe() {
+                for (auto& [id, t] : o) mesh::secure_wipe(t.data(), t.size());
+            }
+        } wipe{objects};
         for (const auto* g : b.groups) {
             recrypt::RecryptionGroup meta = recrypt::clone(*g);
             meta.members.clear();
