@@ -20,6 +20,28 @@ using mesh::Errc;
 namespace fs = std::filesystem;
 using namespace dare_test;
 
+namespace {
+// Runs body(lift) in a forked child whose files may not grow past `limit` bytes (RLIMIT_FSIZE is
+// per process; SIGXFSZ ignored, so such a write fails with EFBIG); lift() removes the limit.
+// True if the child's body returned true.
+template <class Body>
+bool in_child_with_file_limit(std::uintmax_t limit, Body body) {
+    const pid_t pid = ::fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+        ::signal(SIGXFSZ, SIG_IGN);
+        rlimit lim{};
+        ::getrlimit(RLIMIT_FSIZE, &lim);
+        const rlimit small{static_cast<rlim_t>(limit), lim.rlim_max};
+        ::setrlimit(RLIMIT_FSIZE, &small);
+        const auto lift = [&lim] { ::setrlimit(RLIMIT_FSIZE, &lim); };
+        ::_exit(body(lift) ? 0 : 1);
+    }
+    int status = 0;
+    return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+}  // namespace
+
 
 TEST_CASE("containers of every type append, read back, find objects and reopen", "[container][unit]") {
     TempDir dir;
@@ -219,30 +241,18 @@ TEST_CASE("a catalog stores several objects in one write, all of them or none", 
         CHECK_ERRC(cat.put_all({}), Errc::invalid_argument);
         CHECK(c.frames() == 6);  // nothing of the refused batches
     }
-    // A write that fails part-way (the file size limit) stores none of the batch; in a child,
-    // as the limit is per process.
+    // A write that fails part-way (the file size limit) stores none of the batch.
     const auto before = fs::file_size(path);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::signal(SIGXFSZ, SIG_IGN);
+    CHECK(in_child_with_file_limit(before + 2048, [&](const auto& lift) {
         auto c = dare::Container::open(path, kFast).value();
         dare::Catalog cat(c);
         const mesh::Bytes big(4096, 0x5a);
         const std::vector<dare::Catalog::Put> batch = {{"dave", mesh::as_bytes("d1")}, {"erin", big}, {"frank", big}};
-        rlimit lim{};
-        ::getrlimit(RLIMIT_FSIZE, &lim);
-        const rlimit small{static_cast<rlim_t>(before + 2048), lim.rlim_max};
-        ::setrlimit(RLIMIT_FSIZE, &small);
         const bool refused = !cat.put_all(batch);
         const bool unchanged = fs::file_size(path) == before && !cat.get("dave") && c.frames() == 6;
-        ::setrlimit(RLIMIT_FSIZE, &lim);
-        const bool then_ok = cat.put_all(batch).has_value() && c.frames() == 9;
-        ::_exit(refused && unchanged && then_ok ? 0 : 1);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+        lift();
+        return refused && unchanged && cat.put_all(batch).has_value() && c.frames() == 9;
+    }));
     auto c = dare::Container::open(path, kFast).value();
     dare::Catalog cat(c);
     CHECK(cat.ids() == std::vector<std::string>({"alice", "bob", "carol", "dave", "erin", "frank"}));
@@ -374,26 +384,15 @@ TEST_CASE("append_all writes the frames single appends would, and none of them w
     CHECK(read_file(one) == read_file(all));  // byte for byte: the same frames
 
     // A write that fails part-way (the file size limit, EFBIG) leaves no frame of the batch, and
-    // the next batch follows the frames before it. In a child: the limit is per process.
+    // the next batch follows the frames before it.
     const auto before = fs::file_size(all);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::signal(SIGXFSZ, SIG_IGN);
+    CHECK(in_child_with_file_limit(before + 100, [&](const auto& lift) {
         auto c = dare::Container::open(all, kFast).value();
-        rlimit lim{};
-        ::getrlimit(RLIMIT_FSIZE, &lim);
-        const rlimit small{static_cast<rlim_t>(before + 100), lim.rlim_max};
-        ::setrlimit(RLIMIT_FSIZE, &small);
         const bool refused = !c.append_all(spans, meta);
         const bool unchanged = fs::file_size(all) == before;
-        ::setrlimit(RLIMIT_FSIZE, &lim);
-        const bool then_ok = c.append_all(spans, meta).has_value() && c.frames() == 14 && c.verify().has_value();
-        ::_exit(refused && unchanged && then_ok ? 0 : 1);
-    }
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+        lift();
+        return refused && unchanged && c.append_all(spans, meta).has_value() && c.frames() == 14 && c.verify().has_value();
+    }));
     auto c = dare::Container::open(all, kFast).value();
     CHECK(c.frames() == 14);
     CHECK(c.read(13).value().payload == payload(5));
