@@ -353,6 +353,12 @@ TEST_CASE("the service refuses duplicates and entries for another key", "[recryp
     CHECK(idx.member_udf == "MPROFILE");
     CHECK(idx.encryption_key_udf == other.kid());
     CHECK_ERRC(service.combined(g.kid(), other.kid()), Errc::not_found);
+    const recrypt::CombinedToGroup* in_place = service.find(other.kid(), m.public_key().kid());
+    REQUIRE(in_place != nullptr);
+    CHECK(in_place->group_id == "MGROUP-ID");
+    CHECK(in_place->member_key_udf == m.public_key().kid());
+    CHECK(service.find(g.kid(), other.kid()) == nullptr);
+    CHECK(service.find(other.kid(), "") == nullptr);
 }
 
 TEST_CASE("the service's partial on T as received refuses what is not a group element, naming EphemeralKey", "[recrypt][unit]") {

@@ -317,7 +317,7 @@ mesh::Result<void> ServiceCore::check_entries(const GroupState& g, const MemberE
         if (!g.keys.contains(e.encryption_key_udf)) {
             return mesh::fail(Errc::invalid_argument, "entry for " + e.encryption_key_udf.substr(0, 64) + ": not a key of this group");
         }
-        if (core_.combined(e.encryption_key_udf, e.member_key_udf)) {
+        if (core_.find(e.encryption_key_udf, e.member_key_udf) != nullptr) {
             return mesh::fail(Errc::already_exists, "an entry for member key " + e.member_key_udf.substr(0, 64) + " exists");
         }
         if (e.decryption_keys.empty()) return mesh::fail(Errc::invalid_argument, "entry without DecryptionKey");
