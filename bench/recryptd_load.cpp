@@ -281,6 +281,7 @@ private:
 };
 
 void recrypt_data_async(benchmark::State& state) {
+    const std::string name = "one client thread, keep-alive connections: " + std::to_string(state.range(0));
     AsyncClients clients(static_cast<int>(state.range(0)));
     if (!clients.ok()) {
         state.SkipWithError("connect failed");
@@ -337,10 +338,9 @@ void recrypt_data_async(benchmark::State& state) {
         std::sort(ratios.begin(), ratios.end());
         state.counters["x_crypto_window_median"] = ratios[ratios.size() / 2];
         const std::lock_guard lock(g_latency_m);
-        g_windows["one client thread, keep-alive connections: " + std::to_string(state.range(0))] = ratios;
-        g_window_crypto["one client thread, keep-alive connections: " + std::to_string(state.range(0))] = cryptos;
+        g_windows[name] = ratios;
+        g_window_crypto[name] = cryptos;
     }
-    const std::string name = "one client thread, keep-alive connections: " + std::to_string(state.range(0));
     record_run(state, name, g.daemon->cpu_seconds() - cpu0, g_requests - req0);
     state.SetItemsProcessed(state.iterations());
     const std::lock_guard lock(g_latency_m);
